@@ -1,0 +1,24 @@
+import { hexToBytes } from '../bloom/hex.js';
+import { bloomIndexes } from '../bloom/keys.js';
+import { type NormalizedFilter, normalizeFilter } from './normalizeFilter.js';
+import type { LogFilter } from './types.js';
+
+/**
+ * Compiles a log filter to bloom bit groups: group → clause → 3 bit indexes.
+ * Groups are ANDed, clauses within a group ORed. The address list is group 0,
+ * then one group per non-wildcard topic position. No groups means "every block".
+ * @throws InvalidFilterError before anything is fetched, on a malformed filter.
+ */
+export function compileFilter(filter: LogFilter | NormalizedFilter): number[][][] {
+  const normalized = isNormalized(filter) ? filter : normalizeFilter(filter);
+  const groups: number[][][] = [];
+  for (const list of [normalized.addresses, ...normalized.topics]) {
+    if (list === null) continue;
+    groups.push(list.map((hex) => bloomIndexes(hexToBytes(hex))));
+  }
+  return groups;
+}
+
+function isNormalized(filter: LogFilter | NormalizedFilter): filter is NormalizedFilter {
+  return 'addresses' in filter && Array.isArray((filter as NormalizedFilter).topics);
+}

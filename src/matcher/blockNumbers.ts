@@ -1,0 +1,37 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { SectionBatch } from './types.js';
+
+/**
+ * The tail of the chain: each batch's set bits as block numbers, ascending
+ * (bitsets were clipped to the range at the head). `onBatch` runs after a batch's
+ * numbers are out, which is where the head gets its credit back.
+ *
+ * ```
+ * batches: --a------b--|     a = {0: 0b1010…}, b = {}
+ * blocks:  --(02)------|
+ * ```
+ */
+export function blockNumbers(
+  sectionSize: number,
+  onBatch: () => void,
+): OperatorFunction<SectionBatch, number> {
+  return (source) =>
+    new Observable<number>((subscriber) =>
+      source.subscribe({
+        next: ({ sections, bitsets }) => {
+          for (let i = 0; i < sections.length && !subscriber.closed; i++) {
+            const base = sections[i]! * sectionSize;
+            const bits = bitsets[i]!;
+            for (let byte = 0; byte < bits.length; byte++) {
+              const b = bits[byte]!;
+              if (b === 0) continue;
+              for (let k = 0; k < 8; k++) if (b & (0x80 >> k)) subscriber.next(base + byte * 8 + k);
+            }
+          }
+          onBatch();
+        },
+        error: (error) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      }),
+    );
+}

@@ -1,0 +1,316 @@
+import {
+  asyncScheduler,
+  defer,
+  EMPTY,
+  finalize,
+  from,
+  ignoreElements,
+  map,
+  merge,
+  mergeMap,
+  Observable,
+  type SchedulerLike,
+  Subject,
+  share,
+  switchMap,
+  tap,
+  timer,
+} from 'rxjs';
+import { RetrievalError } from '../errors.js';
+import { type DistributedTask, type DistributorEvent, distributor } from './distributor.js';
+import type { Retriever } from './types.js';
+
+/** One (bit, section) vector: cached once delivered, pending while someone waits for it. */
+export interface VectorEntry {
+  readonly key: number;
+  readonly bit: number;
+  readonly section: number;
+  vector: Uint8Array | undefined;
+  /** Requests waiting for this vector (pending entries only). */
+  waiters: VectorRequest[];
+  /** The task fetching it, while in flight. */
+  task: TaskRun | undefined;
+}
+
+/** One consumer's wait for the vectors of a batch of sections of one bit. */
+export interface VectorRequest {
+  remaining: number;
+  ready(): void;
+  fail(error: unknown): void;
+}
+
+interface TaskRun {
+  readonly task: DistributedTask;
+  readonly entries: VectorEntry[];
+  readonly abort: AbortController;
+}
+
+/** Settings of a {@link RetrievalEngine}. */
+export interface EngineOptions {
+  retriever: Retriever;
+  /** Bytes per vector (sectionSize / 8); other lengths are rejected as corrupt. */
+  vectorLength: number;
+  workers: number;
+  batch: number;
+  wait: number;
+  cacheBytes: number;
+  /** Scheduler for `wait` timers (virtual time in marble tests). */
+  scheduler?: SchedulerLike;
+}
+
+/** Counters for tests, benchmarks and curious users. */
+export interface EngineStats {
+  /** Retriever calls made. */
+  tasks: number;
+  /** (bit, section) vectors asked of the retriever. */
+  vectorsRequested: number;
+  /** Vectors answered from the cache. */
+  cacheHits: number;
+  /** Vectors held in the cache now. */
+  cachedVectors: number;
+  /** Bytes of vectors held in the cache now. */
+  cachedBytes: number;
+}
+
+const SECTION_KEY = 2048;
+
+/**
+ * The shared half of a matcher: a bounded LRU cache of delivered vectors, the
+ * registry of pending (bit, section) requests that dedups them across clauses,
+ * groups and concurrent subscriptions, and the retrieval loop
+ * `merge(requests, task outcomes, ticks) → distributor → workers`.
+ * The loop runs while at least one subscriber holds {@link running$}.
+ */
+export class RetrievalEngine {
+  private readonly cache = new Map<number, VectorEntry>();
+  private readonly pending = new Map<number, VectorEntry>();
+  private readonly events = new Subject<DistributorEvent>();
+  private readonly runs = new Map<number, TaskRun>();
+  private bytes = 0;
+  private counters = { tasks: 0, vectorsRequested: 0, cacheHits: 0 };
+
+  /** Keeps the retrieval loop alive while subscribed; never emits. */
+  readonly running$: Observable<never>;
+
+  constructor(private readonly options: EngineOptions) {
+    const scheduler = options.scheduler ?? asyncScheduler;
+    this.running$ = defer(() => {
+      const steps$ = this.events.pipe(
+        distributor({
+          workers: options.workers,
+          batch: options.batch,
+          wait: options.wait,
+          now: () => scheduler.now(),
+        }),
+        share(),
+      );
+      const work$ = steps$.pipe(
+        mergeMap((step) => step.start),
+        mergeMap((task) => this.run(task)),
+      );
+      const ticks$ = steps$.pipe(
+        switchMap((step) =>
+          step.wakeAt === undefined ? EMPTY : timer(Math.max(0, step.wakeAt - scheduler.now()), scheduler),
+        ),
+        map(() => ({ type: 'tick', now: scheduler.now() }) as const),
+        tap((tick) => this.events.next(tick)),
+      );
+      return merge(work$, ticks$).pipe(
+        ignoreElements(),
+        finalize(() => this.reset()),
+      );
+    }).pipe(share());
+  }
+
+  /** Current counters. */
+  get stats(): EngineStats {
+    return { ...this.counters, cachedVectors: this.cache.size, cachedBytes: this.bytes };
+  }
+
+  /**
+   * Registers `request` for the vectors of `sections` of `bit`. Cached vectors
+   * count as delivered; sections nobody asked for yet go to the distributor.
+   * Returns the entries in section order.
+   */
+  acquire(bit: number, sections: readonly number[], request: VectorRequest): VectorEntry[] {
+    const entries: VectorEntry[] = new Array(sections.length);
+    let fresh: number[] | undefined;
+    for (let i = 0; i < sections.length; i++) {
+      const section = sections[i]!;
+      const key = section * SECTION_KEY + bit;
+      let entry = this.cache.get(key);
+      if (entry) {
+        // Refresh LRU position.
+        this.cache.delete(key);
+        this.cache.set(key, entry);
+        this.counters.cacheHits++;
+      } else {
+        entry = this.pending.get(key);
+        if (!entry) {
+          entry = { key, bit, section, vector: undefined, waiters: [], task: undefined };
+          this.pending.set(key, entry);
+          (fresh ??= []).push(section);
+        }
+        entry.waiters.push(request);
+        request.remaining++;
+      }
+      entries[i] = entry;
+    }
+    if (fresh) this.events.next({ type: 'request', bit, sections: fresh });
+    return entries;
+  }
+
+  /** Withdraws `request` from entries it still waits for; unwanted queued work is cancelled, unwanted tasks aborted. */
+  release(entries: readonly VectorEntry[], request: VectorRequest): void {
+    let cancelled: number[] | undefined;
+    let bit = -1;
+    for (const entry of entries) {
+      if (entry.vector !== undefined) continue;
+      const i = entry.waiters.indexOf(request);
+      if (i < 0) continue;
+      entry.waiters.splice(i, 1);
+      if (entry.waiters.length > 0) continue;
+      if (entry.task === undefined) {
+        this.pending.delete(entry.key);
+        (cancelled ??= []).push(entry.section);
+        bit = entry.bit;
+      } else if (entry.task.entries.every((e) => e.waiters.length === 0)) {
+        entry.task.abort.abort();
+      }
+    }
+    if (cancelled) this.events.next({ type: 'cancel', bit, sections: cancelled });
+  }
+
+  /** Runs one task through the retriever; settles it exactly once. */
+  private run(task: DistributedTask): Observable<never> {
+    return new Observable<never>((subscriber) => {
+      const entries: VectorEntry[] = [];
+      for (const section of task.sections) {
+        const entry = this.pending.get(section * SECTION_KEY + task.bit);
+        if (entry && entry.waiters.length > 0) entries.push(entry);
+      }
+      if (entries.length === 0) {
+        // Everyone left while it was queued: no retriever call.
+        this.events.next({ type: 'done', id: task.id, bit: task.bit, requeue: [] });
+        subscriber.complete();
+        return;
+      }
+      const abort = new AbortController();
+      const run: TaskRun = { task: { ...task, sections: entries.map((e) => e.section) }, entries, abort };
+      for (const entry of entries) entry.task = run;
+      this.runs.set(task.id, run);
+      this.counters.tasks++;
+      this.counters.vectorsRequested += entries.length;
+      let settled = false;
+      const settle = (vectors: readonly (Uint8Array | undefined)[] | undefined, error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        this.settle(run, vectors, error);
+        subscriber.complete();
+      };
+      const onAbort = () => settle(undefined);
+      abort.signal.addEventListener('abort', onAbort);
+      let inner: { unsubscribe(): void } | undefined;
+      try {
+        inner = from(
+          this.options.retriever({ bit: task.bit, sections: run.task.sections, signal: abort.signal }),
+        ).subscribe({
+          next: (vectors) => settle(vectors),
+          error: (error) => settle(undefined, error ?? new Error('retriever failed')),
+          complete: () => settle(undefined, new Error('retriever completed without an answer')),
+        });
+      } catch (error) {
+        settle(undefined, error);
+      }
+      return () => {
+        abort.signal.removeEventListener('abort', onAbort);
+        inner?.unsubscribe();
+        if (!settled) {
+          abort.abort();
+          settle(undefined);
+        }
+      };
+    });
+  }
+
+  /** Applies a task's outcome: cache delivered vectors, requeue missing ones still wanted, fail waiters on error. */
+  private settle(
+    run: TaskRun,
+    vectors: readonly (Uint8Array | undefined)[] | undefined,
+    error: unknown,
+  ): void {
+    const { task, entries } = run;
+    this.runs.delete(task.id);
+    if (error === undefined && vectors !== undefined) error = this.validate(vectors, entries.length);
+    const requeue: number[] = [];
+    const ready: VectorRequest[] = [];
+    const failed = new Set<VectorRequest>();
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      entry.task = undefined;
+      const vector = error === undefined ? vectors?.[i] : undefined;
+      if (vector !== undefined) {
+        entry.vector = vector;
+        this.pending.delete(entry.key);
+        for (const w of entry.waiters) if (--w.remaining === 0) ready.push(w);
+        entry.waiters = [];
+        this.store(entry);
+      } else if (error !== undefined) {
+        this.pending.delete(entry.key);
+        for (const w of entry.waiters) failed.add(w);
+        entry.waiters = [];
+      } else if (entry.waiters.length > 0) requeue.push(entry.section);
+      else this.pending.delete(entry.key);
+    }
+    this.events.next({ type: 'done', id: task.id, bit: task.bit, requeue });
+    if (failed.size > 0) {
+      const failure = new RetrievalError(task.bit, task.sections, error);
+      for (const w of failed) w.fail(failure);
+    }
+    for (const w of ready) w.ready();
+  }
+
+  private validate(vectors: readonly (Uint8Array | undefined)[], expected: number): Error | undefined {
+    if (!Array.isArray(vectors) || vectors.length !== expected) {
+      return new Error(
+        `retriever answered ${Array.isArray(vectors) ? vectors.length : typeof vectors} entries for ${expected} sections`,
+      );
+    }
+    const length = this.options.vectorLength;
+    for (const v of vectors) {
+      if (v !== undefined && (!(v instanceof Uint8Array) || v.length !== length)) {
+        return new Error(
+          `retriever answered a vector of ${v instanceof Uint8Array ? v.length : typeof v} bytes, expected ${length}`,
+        );
+      }
+    }
+    return undefined;
+  }
+
+  private store(entry: VectorEntry): void {
+    const size = entry.vector!.length;
+    if (size > this.options.cacheBytes) return;
+    this.cache.set(entry.key, entry);
+    this.bytes += size;
+    while (this.bytes > this.options.cacheBytes) {
+      const oldest = this.cache.keys().next();
+      if (oldest.done) break;
+      const evicted = this.cache.get(oldest.value)!;
+      this.cache.delete(oldest.value);
+      this.bytes -= evicted.vector!.length;
+    }
+  }
+
+  /** The loop stopped: nothing is queued or in flight any more. */
+  private reset(): void {
+    for (const run of this.runs.values()) run.abort.abort();
+    this.runs.clear();
+    this.pending.clear();
+  }
+
+  /** Drops every cached vector (e.g. after the store rolled back). */
+  clearCache(): void {
+    this.cache.clear();
+    this.bytes = 0;
+  }
+}

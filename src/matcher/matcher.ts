@@ -1,0 +1,138 @@
+import { defer, EMPTY, Observable, range as rangeOf, type SchedulerLike, Subject } from 'rxjs';
+import { DEFAULT_SECTION_SIZE } from '../constants.js';
+import { InvalidFilterError, InvalidRangeError } from '../errors.js';
+import { parseBlockNumber } from '../filter/blockNumber.js';
+import { compileFilter } from '../filter/compileFilter.js';
+import type { BlockNumberInput, LogFilter } from '../filter/types.js';
+import { blockNumbers } from './blockNumbers.js';
+import { type EngineStats, RetrievalEngine } from './engine.js';
+import { sectionBatches } from './sectionBatches.js';
+import { subMatch } from './subMatch.js';
+import type { Retriever, SectionBatch } from './types.js';
+
+/** Options of {@link createMatcher}. */
+export interface MatcherOptions {
+  /** Loads bit vectors (a level store via `storeRetriever`, memory, network...). */
+  retriever: Retriever;
+  /** Blocks per section; a multiple of 8. Default 4096. */
+  sectionSize?: number;
+  /** Retrieval tasks in flight at most. Default 16. */
+  workers?: number;
+  /** Sections per retrieval task (and per batch down the chain). Default 16. */
+  batch?: number;
+  /** Milliseconds a partial task may wait for more sections. Default 0. */
+  wait?: number;
+  /** Bytes of vectors the shared LRU cache may hold. Default 32 MiB. */
+  cacheBytes?: number;
+  /** Batches the head of a query may run ahead of its tail. Default 2 × workers. */
+  lookahead?: number;
+  /** Scheduler for `wait` timers (tests pass a virtual one). */
+  scheduler?: SchedulerLike;
+}
+
+/** An inclusive block range with concrete ends (`'latest'` is not known to a bare matcher). */
+export interface MatchRange {
+  fromBlock: BlockNumberInput;
+  toBlock: BlockNumberInput;
+}
+
+/** A bloom-bits matcher: one shared cache and retrieval loop for all its queries. */
+export interface Matcher {
+  /** Candidate blocks of `filter` in the range, ascending, each once. Lazy; unsubscribe cancels. */
+  match(filter: LogFilter, range: MatchRange): Observable<number>;
+  /** As {@link match}, with precompiled groups: group → clause → bit indexes (AND of groups, OR of clauses). */
+  matchBits(groups: readonly (readonly (readonly number[])[])[], range: MatchRange): Observable<number>;
+  /** Retrieval and cache counters. */
+  readonly stats: EngineStats;
+  /** Forgets every cached vector (call after the underlying store changed). */
+  clearCache(): void;
+  readonly sectionSize: number;
+}
+
+/**
+ * Creates a matcher over a retriever. All queries of one matcher share one
+ * scheduler per bit (requests for a cached or pending (bit, section) are never
+ * sent twice), one bounded LRU cache and one pool of `workers`.
+ */
+export function createMatcher(options: MatcherOptions): Matcher {
+  const sectionSize = options.sectionSize ?? DEFAULT_SECTION_SIZE;
+  const workers = options.workers ?? 16;
+  const batch = options.batch ?? 16;
+  const wait = options.wait ?? 0;
+  const cacheBytes = options.cacheBytes ?? 32 * 1024 * 1024;
+  const lookahead = options.lookahead ?? 2 * workers;
+  if (!Number.isInteger(sectionSize) || sectionSize <= 0 || sectionSize % 8 !== 0) {
+    throw new RangeError(`sectionSize must be a positive multiple of 8, got ${sectionSize}`);
+  }
+  for (const [name, value] of Object.entries({ workers, batch, lookahead })) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  if (!(wait >= 0) || !(cacheBytes >= 0)) throw new RangeError('wait and cacheBytes must be non-negative');
+  if (typeof options.retriever !== 'function') throw new TypeError('retriever must be a function');
+
+  const engine = new RetrievalEngine({
+    retriever: options.retriever,
+    vectorLength: sectionSize / 8,
+    workers,
+    batch,
+    wait,
+    cacheBytes,
+    scheduler: options.scheduler,
+  });
+
+  const matchBits = (
+    groups: readonly (readonly (readonly number[])[])[],
+    range: MatchRange,
+  ): Observable<number> =>
+    defer(() => {
+      validateGroups(groups);
+      const fromBlock = parseBlockNumber(range?.fromBlock);
+      const toBlock = parseBlockNumber(range?.toBlock);
+      if (toBlock < fromBlock)
+        throw new InvalidRangeError(`reversed range: toBlock ${toBlock} < fromBlock ${fromBlock}`);
+      if (groups.length === 0) return rangeOf(fromBlock, toBlock - fromBlock + 1);
+      if (groups.some((g) => g.length === 0)) return EMPTY;
+      return new Observable<number>((subscriber) => {
+        const credits = new Subject<void>();
+        let chain: Observable<SectionBatch> = sectionBatches(
+          { fromBlock, toBlock, sectionSize, batch, lookahead },
+          credits,
+        );
+        for (const group of groups) chain = chain.pipe(subMatch(engine, group));
+        const loop = engine.running$.subscribe({ error: (e) => subscriber.error(e) });
+        const query = chain.pipe(blockNumbers(sectionSize, () => credits.next())).subscribe(subscriber);
+        return () => {
+          // Query first: its waits are withdrawn before the loop may stop.
+          query.unsubscribe();
+          loop.unsubscribe();
+        };
+      });
+    });
+
+  return {
+    sectionSize,
+    matchBits,
+    match: (filter, range) => defer(() => matchBits(compileFilter(filter), range)),
+    get stats() {
+      return engine.stats;
+    },
+    clearCache: () => engine.clearCache(),
+  };
+}
+
+function validateGroups(groups: unknown): void {
+  if (!Array.isArray(groups)) throw new InvalidFilterError('groups must be an array');
+  for (const group of groups) {
+    if (!Array.isArray(group)) throw new InvalidFilterError('each group must be an array of clauses');
+    for (const clause of group) {
+      if (!Array.isArray(clause) || clause.length === 0) {
+        throw new InvalidFilterError('each clause must be a non-empty array of bit indexes');
+      }
+      for (const bit of clause) {
+        if (!Number.isInteger(bit) || bit < 0 || bit > 2047)
+          throw new InvalidFilterError(`bad bloom bit index: ${bit}`);
+      }
+    }
+  }
+}
