@@ -111,3 +111,13 @@ export class SourceError extends BloomBitsError {
     super(message, options);
   }
 }
+
+/** A logsBloom that is not exactly 256 bytes, or a bloom bit index outside 0..2047. */
+export class InvalidBloomError extends BloomBitsError {
+  override name = 'InvalidBloomError';
+}
+
+/** Misuse of a {@link BloomBitsStore}: non-append write, wrong vector/hash length, mismatched section size. */
+export class StoreError extends BloomBitsError {
+  override name = 'StoreError';
+}

@@ -1,0 +1,89 @@
+import fc from 'fast-check';
+import { andBytes, andInto, anySet, orBytes, orInto } from '../../src/bitutil/index.js';
+
+/** Places `bytes` at byte offset `offset` of a fresh buffer, to exercise aligned and unaligned views. */
+function at(bytes: Uint8Array, offset: number): Uint8Array {
+  const buf = new Uint8Array(bytes.length + offset + 3);
+  const view = buf.subarray(offset, offset + bytes.length);
+  view.set(bytes);
+  return view;
+}
+
+const buf = fc.uint8Array({ maxLength: 600 });
+const offset = fc.integer({ min: 0, max: 7 });
+
+describe('andBytes / orBytes', () => {
+  test.each([
+    ['and', andBytes, (x: number, y: number) => x & y],
+    ['or', orBytes, (x: number, y: number) => x | y],
+  ] as const)('%s matches a byte loop over the common length, any alignment', (_, op, f) => {
+    fc.assert(
+      fc.property(buf, buf, fc.nat(600), offset, offset, offset, (a0, b0, dlen, oa, ob, od) => {
+        const a = at(a0, oa);
+        const b = at(b0, ob);
+        const dst = at(new Uint8Array(dlen).fill(0x5a), od);
+        const n = Math.min(a.length, b.length, dst.length);
+        expect(op(dst, a, b)).toBe(n);
+        for (let i = 0; i < n; i++) expect(dst[i]).toBe(f(a0[i]!, b0[i]!));
+        for (let i = n; i < dst.length; i++) expect(dst[i]).toBe(0x5a); // untouched beyond n
+        expect(a).toEqual(a0); // inputs unchanged
+        expect(b).toEqual(b0);
+      }),
+    );
+  });
+
+  test('dst may alias an operand', () => {
+    fc.assert(
+      fc.property(buf, offset, (a0, o) => {
+        const b0 = a0.map((x) => (x * 7 + 3) & 0xff);
+        const a = at(a0, o);
+        const b = at(b0, o);
+        andBytes(a, a, b);
+        expect(a).toEqual(a0.map((x, i) => x & b0[i]!));
+        const c = at(a0, o);
+        orBytes(c, b, c);
+        expect(c).toEqual(a0.map((x, i) => x | b0[i]!));
+      }),
+    );
+  });
+
+  test('andInto / orInto are in-place versions', () => {
+    fc.assert(
+      fc.property(buf, buf, (a0, b0) => {
+        const n = Math.min(a0.length, b0.length);
+        const x = a0.slice();
+        expect(andInto(x, b0)).toBe(n);
+        const y = a0.slice();
+        orInto(y, b0);
+        for (let i = 0; i < a0.length; i++) {
+          expect(x[i]).toBe(i < n ? a0[i]! & b0[i]! : a0[i]);
+          expect(y[i]).toBe(i < n ? a0[i]! | b0[i]! : a0[i]);
+        }
+      }),
+    );
+  });
+});
+
+describe('anySet', () => {
+  test('is true iff some byte is non-zero', () => {
+    fc.assert(
+      fc.property(fc.nat(600), fc.nat(700), fc.integer({ min: 1, max: 255 }), offset, (len, pos, v, o) => {
+        const zero = at(new Uint8Array(len), o);
+        expect(anySet(zero)).toBe(false);
+        if (len > 0) {
+          const one = at(new Uint8Array(len), o);
+          one[pos % len] = v;
+          expect(anySet(one)).toBe(true);
+        }
+      }),
+    );
+  });
+
+  test('ignores bytes outside the view', () => {
+    const buf = new Uint8Array(64).fill(1);
+    expect(anySet(buf.subarray(4, 4))).toBe(false);
+    buf.fill(0, 8, 40);
+    expect(anySet(buf.subarray(8, 40))).toBe(false);
+    expect(anySet(buf.subarray(8, 41))).toBe(true);
+  });
+});

@@ -1,0 +1,3 @@
+export { compressBytes, encodeSparseBytes } from './compress.js';
+export { decodeSparseBytes, decompressBytes } from './decompress.js';
+export { andBytes, andInto, anySet, orBytes, orInto } from './ops.js';

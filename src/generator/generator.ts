@@ -1,0 +1,93 @@
+import { BLOOM_BIT_LENGTH, BLOOM_BYTE_LENGTH } from '../constants.js';
+import { GeneratorError } from '../errors.js';
+
+/**
+ * Rotates the blooms of one section into 2048 bit vectors: bloom bit v of the
+ * block at offset o becomes bit o of vector v (byte `o >> 3`, mask
+ * `0x80 >> (o & 7)`, MSB-first). One generator builds one section.
+ *
+ * All vectors live in one contiguous buffer; zero bloom bytes are skipped and
+ * set bits are walked with `clz32`, so sparse blooms cost a few operations each.
+ */
+export class BloomBitsGenerator {
+  /** Blocks per section (a positive multiple of 8). */
+  readonly sectionSize: number;
+  /** Bytes per bit vector: sectionSize / 8. */
+  readonly vectorLength: number;
+  private readonly data: Uint8Array;
+  private next = 0;
+
+  /** @throws GeneratorError unless `sectionSize` is a positive multiple of 8. */
+  constructor(sectionSize: number) {
+    if (!Number.isSafeInteger(sectionSize) || sectionSize <= 0 || sectionSize % 8 !== 0) {
+      throw new GeneratorError(`section size must be a positive multiple of 8, got ${sectionSize}`);
+    }
+    this.sectionSize = sectionSize;
+    this.vectorLength = sectionSize >>> 3;
+    this.data = new Uint8Array(BLOOM_BIT_LENGTH * this.vectorLength);
+  }
+
+  /** Number of blooms added so far (the offset the next `addBloom` must use). */
+  get added(): number {
+    return this.next;
+  }
+
+  /** True once every block of the section has been added. */
+  get full(): boolean {
+    return this.next === this.sectionSize;
+  }
+
+  /**
+   * Adds the bloom of the block at section offset `index`; offsets must come
+   * strictly in order 0, 1, 2, … (a gap would silently lose a block).
+   * @throws GeneratorError on an out-of-order index, a full section, or a bloom that is not 256 bytes.
+   */
+  addBloom(index: number, bloom: Uint8Array): void {
+    if (this.next >= this.sectionSize) {
+      throw new GeneratorError(`section is full (${this.sectionSize} blooms), cannot add index ${index}`);
+    }
+    if (index !== this.next)
+      throw new GeneratorError(`bloom index out of order: expected ${this.next}, got ${index}`);
+    if (!(bloom instanceof Uint8Array) || bloom.length !== BLOOM_BYTE_LENGTH) {
+      throw new GeneratorError(`a bloom must be ${BLOOM_BYTE_LENGTH} bytes`);
+    }
+    const data = this.data;
+    const vlen = this.vectorLength;
+    const byteIndex = index >>> 3;
+    const mask = 0x80 >>> (index & 7);
+    for (let j = 0; j < BLOOM_BYTE_LENGTH; j++) {
+      let b = bloom[j]!;
+      if (b === 0) continue;
+      // Byte j holds bloom bits 8*(255-j) + k under mask 1 << k.
+      const base = (BLOOM_BYTE_LENGTH - 1 - j) << 3;
+      while (b !== 0) {
+        const k = 31 - Math.clz32(b);
+        b ^= 1 << k;
+        data[(base + k) * vlen + byteIndex]! |= mask;
+      }
+    }
+    this.next = index + 1;
+  }
+
+  /**
+   * The finished bit vector of bloom bit `bit` (sectionSize/8 bytes). It is a
+   * view into the generator's buffer: copy it before mutating.
+   * @throws GeneratorError before the section is full or for a bit outside 0..2047.
+   */
+  bitset(bit: number): Uint8Array {
+    if (!this.full) {
+      throw new GeneratorError(`section not complete: ${this.next} of ${this.sectionSize} blooms added`);
+    }
+    if (!Number.isInteger(bit) || bit < 0 || bit >= BLOOM_BIT_LENGTH) {
+      throw new GeneratorError(`bloom bit must be in 0..${BLOOM_BIT_LENGTH - 1}, got ${bit}`);
+    }
+    return this.data.subarray(bit * this.vectorLength, (bit + 1) * this.vectorLength);
+  }
+
+  /** All 2048 bit vectors in bit order (views, see {@link bitset}), ready for the store. */
+  vectors(): Uint8Array[] {
+    const out: Uint8Array[] = new Array(BLOOM_BIT_LENGTH);
+    for (let bit = 0; bit < BLOOM_BIT_LENGTH; bit++) out[bit] = this.bitset(bit);
+    return out;
+  }
+}

@@ -1,0 +1,1 @@
+export { BloomBitsGenerator } from './generator.js';
