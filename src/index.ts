@@ -2,10 +2,15 @@
  * rx-bloombits: a go-ethereum-style bloom-bits index of Ethereum `logsBloom`s,
  * queried as RxJS Observables.
  */
-
+export * from './bitutil/index.js';
 export { bytesToHex, type Hex, hexToBytes, isHex } from './bloom/hex.js';
+export * from './bloom/index.js';
 export * from './constants.js';
 export * from './errors.js';
+export { parseBlockNumber, parseBlockRange } from './filter/blockNumber.js';
+export { compileFilter } from './filter/compileFilter.js';
+export { filterLogs, logMatches } from './filter/filterLogs.js';
+export { type NormalizedFilter, normalizeFilter } from './filter/normalizeFilter.js';
 export type {
   BlockHeader,
   BlockNumberInput,
@@ -14,3 +19,13 @@ export type {
   LogFilter,
   TopicFilter,
 } from './filter/types.js';
+export * from './generator/index.js';
+export { BloomIndex, type HeaderSource, type LogsOptions, type WatchOptions } from './indexer/bloomIndex.js';
+export { concatMapEager } from './indexer/concatMapEager.js';
+export type { BloomIndexOptions, IndexInfo, IndexProgress } from './indexer/types.js';
+export type { EngineStats } from './matcher/engine.js';
+export { createMatcher, type Matcher, type MatcherOptions, type MatchRange } from './matcher/matcher.js';
+export { storeRetriever } from './matcher/storeRetriever.js';
+export type { Clause, ClauseGroup, RetrievalTask, Retriever, SectionBatch } from './matcher/types.js';
+export * from './sources/index.js';
+export * from './store/index.js';

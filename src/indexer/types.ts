@@ -1,0 +1,43 @@
+import type { SchedulerLike } from 'rxjs';
+
+/** Options of {@link BloomIndex.open}. */
+export interface BloomIndexOptions {
+  /** Blocks per section; a multiple of 8. Default 4096. */
+  sectionSize?: number;
+  /** Blocks on top of a section's last block before it is committed. Default 256. */
+  confirmations?: number;
+  /** Matcher workers (concurrent retrievals). Default 16. */
+  workers?: number;
+  /** Sections per retrieval. Default 16. */
+  batch?: number;
+  /** Bytes of the shared vector cache. Default 32 MiB. */
+  cacheBytes?: number;
+  /** Scheduler for matcher timers (tests). */
+  scheduler?: SchedulerLike;
+}
+
+/** What {@link BloomIndex.indexHeaders} reports as it goes. */
+export interface IndexProgress {
+  /** Committed sections. */
+  sections: number;
+  /** Headers accepted by this run so far. */
+  blocks: number;
+  /** Highest block indexed (committed or in the tail); -1 before any. */
+  headNumber: number;
+  /** Headers per second over this run. */
+  blocksPerSecond: number;
+}
+
+/** A summary of what an index holds. */
+export interface IndexInfo {
+  sectionSize: number;
+  confirmations: number;
+  /** Committed sections. */
+  sections: number;
+  /** Last block inside committed sections; -1 when none. */
+  indexedHead: number;
+  /** Highest block indexed including the tail; -1 when none. */
+  head: number;
+  /** Blocks in the unindexed tail. */
+  tailLength: number;
+}
