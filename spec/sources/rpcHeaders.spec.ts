@@ -1,0 +1,232 @@
+import { keccak_256 } from '@noble/hashes/sha3';
+import ganache from 'ganache';
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { bytesToHex, type Hex } from '../../src/bloom/hex.js';
+import { InvalidRangeError, SourceError } from '../../src/errors.js';
+import type { BlockHeader } from '../../src/filter/types.js';
+import { rpcHeaders } from '../../src/sources/rpcHeaders.js';
+
+type Req = { id: number; method: string; params: unknown[] };
+
+const hashOf = (n: number): Hex => bytesToHex(keccak_256(new TextEncoder().encode(`block ${n}`)));
+const bloomOf = (n: number): Hex => `0x${(n % 256).toString(16).padStart(2, '0').repeat(256)}`;
+const chainHeader = (n: number): BlockHeader => ({
+  number: n,
+  hash: hashOf(n),
+  parentHash: n === 0 ? `0x${'00'.repeat(32)}` : hashOf(n - 1),
+  logsBloom: bloomOf(n),
+});
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * A fake node over a synthetic chain of `length` blocks. Batches finish after a pseudo-random
+ * number of event-loop turns, so they complete out of order. Records batch sizes, peak
+ * concurrency and every signal it was given.
+ */
+function fakeNode(length: number, tweak?: (req: Req, block: Record<string, unknown> | null) => unknown) {
+  const stats = { batches: [] as Req[][], inFlight: 0, peak: 0, signals: [] as AbortSignal[] };
+  const fetchStub = (async (_url: string, init?: RequestInit) => {
+    const batch = JSON.parse(String(init?.body)) as Req[];
+    stats.batches.push(batch);
+    if (init?.signal) stats.signals.push(init.signal);
+    stats.inFlight++;
+    stats.peak = Math.max(stats.peak, stats.inFlight);
+    try {
+      const first = Number.parseInt(String(batch[0]?.params[0] ?? '0x0'), 16);
+      for (let i = (first * 7919) % 5; i > 0; i--) await tick();
+      const answers = batch.map((r) => {
+        if (r.method === 'eth_blockNumber')
+          return { jsonrpc: '2.0', id: r.id, result: `0x${(length - 1).toString(16)}` };
+        const n = Number.parseInt(String(r.params[0]), 16);
+        const h = n < length ? chainHeader(n) : null;
+        const block = h && { ...h, number: `0x${n.toString(16)}`, transactions: [], gasUsed: '0x0' };
+        return { jsonrpc: '2.0', id: r.id, result: tweak ? tweak(r, block) : block };
+      });
+      return new Response(JSON.stringify(answers.reverse()));
+    } finally {
+      stats.inFlight--;
+    }
+  }) as unknown as typeof fetch;
+  return { fetch: fetchStub, stats };
+}
+
+describe('rpcHeaders against a fake node', () => {
+  it('emits every header of the range in ascending order, batched, with bounded concurrency', async () => {
+    const node = fakeNode(300);
+    const headers = await lastValueFrom(
+      rpcHeaders('http://node', {
+        fromBlock: 5,
+        toBlock: 250,
+        batchSize: 7,
+        concurrency: 3,
+        fetch: node.fetch,
+      }).pipe(toArray()),
+    );
+    expect(headers).toEqual(Array.from({ length: 246 }, (_, i) => chainHeader(5 + i)));
+    expect(node.stats.peak).toBeLessThanOrEqual(3);
+    expect(node.stats.peak).toBeGreaterThan(1);
+    expect(Math.max(...node.stats.batches.map((b) => b.length))).toBe(7);
+    for (const b of node.stats.batches) {
+      for (const r of b) expect(r.params[1]).toBe(false);
+    }
+    expect(node.stats.batches.flat().length).toBe(246); // nothing fetched twice
+  });
+
+  it("defaults to 0..'latest', resolving latest once with eth_blockNumber", async () => {
+    const node = fakeNode(250);
+    const headers = await lastValueFrom(rpcHeaders('http://node', { fetch: node.fetch }).pipe(toArray()));
+    expect(headers.map((h) => h.number)).toEqual(Array.from({ length: 250 }, (_, i) => i));
+    const methods = node.stats.batches.flat().map((r) => r.method);
+    expect(methods.filter((m) => m === 'eth_blockNumber')).toHaveLength(1);
+    expect(node.stats.batches.slice(1).map((b) => b.length)).toEqual([100, 100, 50]);
+  });
+
+  it('is cold: nothing is requested before subscribing', async () => {
+    const node = fakeNode(10);
+    const headers$ = rpcHeaders('http://node', { fetch: node.fetch });
+    await tick();
+    expect(node.stats.batches).toHaveLength(0);
+    expect(await lastValueFrom(headers$.pipe(toArray()))).toHaveLength(10);
+  });
+
+  it('fails with SourceError when a block is missing (null)', async () => {
+    const node = fakeNode(20);
+    const err = await lastValueFrom(rpcHeaders('http://node', { toBlock: 25, fetch: node.fetch })).catch(
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(SourceError);
+    expect(err.message).toMatch(/block 20 not found/);
+  });
+
+  it.each([
+    ['a short logsBloom', (b: Record<string, unknown>) => ({ ...b, logsBloom: '0x00' }), /logsBloom/],
+    ['a bad hash', (b: Record<string, unknown>) => ({ ...b, hash: '0x1234' }), /hash/],
+    ['another block than asked', (b: Record<string, unknown>) => ({ ...b, number: '0x0' }), /got block 0/],
+    ['a non-object', () => 'hello', /not an object/],
+  ])('fails with SourceError on %s', async (_name, bad, message) => {
+    const node = fakeNode(20, (r, block) => (r.params[0] === '0x3' && block ? bad(block) : block));
+    const err = await lastValueFrom(rpcHeaders('http://node', { toBlock: 10, fetch: node.fetch })).catch(
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(SourceError);
+    expect(err.message).toMatch(message);
+  });
+
+  it('retries a transient HTTP error and still emits everything in order', async () => {
+    const node = fakeNode(50);
+    let failures = 0;
+    const flaky = ((url: string, init?: RequestInit) =>
+      failures++ < 2
+        ? Promise.resolve(new Response('oops', { status: 503 }))
+        : node.fetch(url, init)) as typeof fetch;
+    const headers = await lastValueFrom(
+      rpcHeaders('http://node', { toBlock: 49, batchSize: 10, fetch: flaky, retryDelayMs: 1 }).pipe(
+        toArray(),
+      ),
+    );
+    expect(headers.map((h) => h.number)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('fails with a non-transient SourceError on HTTP 4xx without retrying', async () => {
+    let calls = 0;
+    const forbidden = (async () => {
+      calls++;
+      return new Response('no', { status: 403 });
+    }) as unknown as typeof fetch;
+    const err = await lastValueFrom(rpcHeaders('http://node', { toBlock: 3, fetch: forbidden })).catch(
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(SourceError);
+    expect(err.transient).toBe(false);
+    expect(calls).toBe(1);
+  });
+
+  it('fails with InvalidRangeError on a reversed range', async () => {
+    const node = fakeNode(10);
+    const err = await lastValueFrom(
+      rpcHeaders('http://node', { fromBlock: 5, toBlock: 2, fetch: node.fetch }),
+    ).catch((e) => e);
+    expect(err).toBeInstanceOf(InvalidRangeError);
+  });
+
+  it('rejects bad batchSize / concurrency at call time', () => {
+    expect(() => rpcHeaders('http://node', { batchSize: 0 })).toThrow(RangeError);
+    expect(() => rpcHeaders('http://node', { concurrency: 1.5 })).toThrow(RangeError);
+  });
+
+  it('unsubscribing aborts every request in flight and starts no more', async () => {
+    const signals: AbortSignal[] = [];
+    const hanging = ((_url: string, init?: RequestInit) => {
+      signals.push(init!.signal!);
+      return new Promise((_resolve, reject) =>
+        init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason)),
+      );
+    }) as unknown as typeof fetch;
+    const sub = rpcHeaders('http://node', {
+      toBlock: 10_000,
+      batchSize: 10,
+      concurrency: 4,
+      fetch: hanging,
+    }).subscribe();
+    await tick();
+    expect(signals).toHaveLength(4);
+    expect(signals.some((s) => s.aborted)).toBe(false);
+    sub.unsubscribe();
+    expect(signals.every((s) => s.aborted)).toBe(true);
+    await tick();
+    expect(signals).toHaveLength(4);
+  });
+
+  it('take(n) stops early: the remaining batches are aborted and not requested', async () => {
+    const node = fakeNode(100_000);
+    const first = await lastValueFrom(
+      rpcHeaders('http://node', { toBlock: 99_999, batchSize: 10, concurrency: 2, fetch: node.fetch }).pipe(
+        take(15),
+        toArray(),
+      ),
+    );
+    expect(first.map((h) => h.number)).toEqual(Array.from({ length: 15 }, (_, i) => i));
+    await tick();
+    expect(node.stats.batches.length).toBeLessThanOrEqual(4);
+    expect(node.stats.signals.every((s) => s.aborted)).toBe(true);
+  });
+});
+
+describe('rpcHeaders against ganache', () => {
+  let server: ReturnType<typeof ganache.server>;
+  let url: string;
+
+  beforeAll(async () => {
+    server = ganache.server({ logging: { quiet: true } } as never); // ganache's option types collapse to `undefined` here;
+    await server.listen(0, '127.0.0.1');
+    const address = server.address() as { port: number };
+    url = `http://127.0.0.1:${address.port}`;
+    const provider = server.provider;
+    for (let i = 0; i < 12; i++) await provider.request({ method: 'evm_mine', params: [] });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('reads the whole chain as a linked sequence of headers', async () => {
+    const headers = await lastValueFrom(rpcHeaders(url, { batchSize: 5, concurrency: 2 }).pipe(toArray()));
+    expect(headers.map((h) => h.number)).toEqual(Array.from({ length: 13 }, (_, i) => i));
+    for (let i = 1; i < headers.length; i++) expect(headers[i]!.parentHash).toBe(headers[i - 1]!.hash);
+    const block = (await server.provider.request({
+      method: 'eth_getBlockByNumber',
+      params: ['0xc', false],
+    })) as {
+      hash: string;
+      logsBloom: string;
+    };
+    expect(headers[12]).toMatchObject({ hash: block.hash, logsBloom: block.logsBloom });
+  });
+
+  it("fails with SourceError for blocks past 'latest'", async () => {
+    const err = await firstValueFrom(rpcHeaders(url, { fromBlock: 10, toBlock: 20 }).pipe(toArray())).catch(
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(SourceError);
+    expect(err.message).toMatch(/block 13 not found/);
+  });
+});

@@ -1,0 +1,20 @@
+/** Header sources (for indexing) and logs sources (for the exact filter). */
+
+export {
+  isMethodNotFound,
+  type JsonRpcCall,
+  JsonRpcError,
+  type JsonRpcOptions,
+  jsonRpcBatch,
+} from './jsonRpc.js';
+export { ndjsonHeaders } from './ndjsonHeaders.js';
+export { ndjsonLogs } from './ndjsonLogs.js';
+export { rlpFileHeaders } from './rlpFileHeaders.js';
+export {
+  DEFAULT_RPC_BATCH_SIZE,
+  DEFAULT_RPC_CONCURRENCY,
+  type RpcHeadersOptions,
+  rpcHeaders,
+} from './rpcHeaders.js';
+export { type RpcReceiptsOptions, rpcReceipts } from './rpcReceipts.js';
+export type { LogsSource } from './types.js';

@@ -1,0 +1,45 @@
+import { open } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { addAbortSignal, pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+/**
+ * The lines of a text file, streamed (node:readline), gunzipped when the name ends in `.gz`
+ * or the file starts with the gzip magic bytes. Aborting `signal` (or leaving the loop early)
+ * closes the file. File-system and gzip errors are thrown as they are; callers add context.
+ */
+export async function* readLines(path: string, signal?: AbortSignal): AsyncGenerator<string> {
+  const handle = await open(path, 'r');
+  let input: Readable;
+  try {
+    const magic = new Uint8Array(2);
+    const { bytesRead } = await handle.read(magic, 0, 2, 0);
+    const gzip =
+      path.endsWith('.gz') || (bytesRead === 2 && magic[0] === GZIP_MAGIC[0] && magic[1] === GZIP_MAGIC[1]);
+    const file = handle.createReadStream({ start: 0 }); // owns the handle from here: closes it on end or destroy
+    input = gzip ? pipeline(file, createGunzip(), () => {}) : file;
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  if (signal) addAbortSignal(signal, input);
+  // readline may end quietly on an input error; remember it and rethrow after the loop.
+  let failure: unknown;
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  input.on('error', (err) => {
+    failure ??= err;
+    lines.close();
+  });
+  try {
+    for await (const line of lines) {
+      if (failure !== undefined) break;
+      yield line;
+    }
+    if (failure !== undefined) throw failure;
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+}

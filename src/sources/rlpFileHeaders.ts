@@ -1,0 +1,39 @@
+import { createReadStream } from 'node:fs';
+import { addAbortSignal } from 'node:stream';
+import type { Observable } from 'rxjs';
+import { SourceError } from '../errors.js';
+import type { BlockHeader } from '../filter/types.js';
+import { decodeRlpHeader } from './decodeRlpHeader.js';
+import { fromAsync } from './fromAsync.js';
+import { readRlpItems } from './rlpItems.js';
+
+/**
+ * Headers of a chain export file as `geth export` writes it (concatenated RLP blocks), in file
+ * order. Streamed: one block is decoded at a time. Cold: subscribing opens the file,
+ * unsubscribing closes it.
+ * Errors: {@link SourceError} naming the byte offset for an unreadable, truncated or corrupt file.
+ */
+export function rlpFileHeaders(path: string): Observable<BlockHeader> {
+  return fromAsync<BlockHeader>(async (emit, signal) => {
+    const stream = addAbortSignal(signal, createReadStream(path));
+    try {
+      for await (const { bytes, offset } of readRlpItems(stream)) {
+        let header: BlockHeader;
+        try {
+          header = decodeRlpHeader(bytes);
+        } catch (err) {
+          if (!(err instanceof SourceError)) throw err;
+          throw new SourceError(`block at byte ${offset}: ${err.message}`, false, { cause: err });
+        }
+        emit(header);
+        if (signal.aborted) return;
+      }
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // File-system errors (ENOENT, EISDIR...) and format errors alike name the file.
+      throw new SourceError(`${path}: ${(err as Error).message}`, false, { cause: err });
+    } finally {
+      stream.destroy();
+    }
+  });
+}

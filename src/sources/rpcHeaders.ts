@@ -1,0 +1,117 @@
+import type { Observable } from 'rxjs';
+import { SourceError } from '../errors.js';
+import { parseBlockRange } from '../filter/blockNumber.js';
+import type { BlockHeader, BlockNumberInput } from '../filter/types.js';
+import { fromAsync } from './fromAsync.js';
+import { type JsonRpcOptions, jsonRpcBatch } from './jsonRpc.js';
+import { parseHeaderJson } from './parseHeaderJson.js';
+import { parseQuantity, toQuantity } from './quantity.js';
+
+/** Options of {@link rpcHeaders}. */
+export interface RpcHeadersOptions {
+  /** First block (default 0). */
+  fromBlock?: BlockNumberInput;
+  /** Last block, inclusive (default `'latest'`, resolved once with `eth_blockNumber` on subscribe). */
+  toBlock?: BlockNumberInput;
+  /** `eth_getBlockByNumber` calls per JSON-RPC batch (default 100). */
+  batchSize?: number;
+  /** Batches in flight at once (default 4). */
+  concurrency?: number;
+  /** Retries of a transient failure (default 5). */
+  retries?: number;
+  /** First backoff delay in ms, doubling per retry (default 250). */
+  retryDelayMs?: number;
+  /** The fetch implementation (default: global `fetch`). */
+  fetch?: typeof fetch;
+}
+
+/** Default `eth_getBlockByNumber` calls per batch. */
+export const DEFAULT_RPC_BATCH_SIZE = 100;
+/** Default JSON-RPC batches in flight. */
+export const DEFAULT_RPC_CONCURRENCY = 4;
+
+/**
+ * Headers of a block range from a JSON-RPC node, in ascending order: batched
+ * `eth_getBlockByNumber(n, false)`, a bounded number of batches in flight, transient failures
+ * retried with backoff. Cold: subscribing starts the requests, unsubscribing aborts them.
+ * Errors: {@link SourceError} (HTTP, JSON-RPC, malformed block, block not found),
+ * InvalidRangeError for a bad or reversed range.
+ * @throws RangeError at call time when `batchSize`, `concurrency` or `retries` is not a valid count.
+ */
+export function rpcHeaders(url: string, options: RpcHeadersOptions = {}): Observable<BlockHeader> {
+  const batchSize = count(options.batchSize ?? DEFAULT_RPC_BATCH_SIZE, 'batchSize', 1);
+  const concurrency = count(options.concurrency ?? DEFAULT_RPC_CONCURRENCY, 'concurrency', 1);
+  if (options.retries !== undefined) count(options.retries, 'retries', 0);
+
+  return fromAsync<BlockHeader>(async (emit, signal) => {
+    // One controller for every batch of this subscription: an error in one batch cancels the others.
+    const inner = new AbortController();
+    const onAbort = (): void => inner.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const rpc: JsonRpcOptions = {
+      signal: inner.signal,
+      fetch: options.fetch,
+      retries: options.retries,
+      retryDelayMs: options.retryDelayMs,
+    };
+    try {
+      const range = { fromBlock: options.fromBlock ?? 0, toBlock: options.toBlock ?? 'latest' };
+      let latest: number | undefined;
+      if (range.fromBlock === 'latest' || range.toBlock === 'latest') {
+        const [head] = await jsonRpcBatch(url, [{ method: 'eth_blockNumber', params: [] }], rpc);
+        latest = parseQuantity(head, 'eth_blockNumber result');
+      }
+      const { fromBlock, toBlock } = parseBlockRange(range, latest);
+
+      // Batches start in order and are emitted in order; at most `concurrency` are pending
+      // (in flight or finished but waiting for an earlier one), which bounds memory too.
+      const pending: Promise<BlockHeader[]>[] = [];
+      let next = fromBlock;
+      const startBatch = (): void => {
+        const last = Math.min(next + batchSize - 1, toBlock);
+        const batch = fetchBatch(url, next, last, rpc);
+        batch.catch(() => {}); // observed when its turn comes; avoids an unhandled rejection meanwhile
+        pending.push(batch);
+        next = last + 1;
+      };
+      while (pending.length < concurrency && next <= toBlock) startBatch();
+      while (pending.length > 0) {
+        const headers = await pending.shift()!;
+        if (next <= toBlock) startBatch();
+        for (const header of headers) {
+          emit(header);
+          if (signal.aborted) return;
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      inner.abort();
+    }
+  });
+}
+
+async function fetchBatch(url: string, first: number, last: number, rpc: JsonRpcOptions) {
+  const calls = [];
+  for (let n = first; n <= last; n++)
+    calls.push({ method: 'eth_getBlockByNumber', params: [toQuantity(n), false] });
+  const results = await jsonRpcBatch(url, calls, rpc);
+  return results.map((block, i) => {
+    const n = first + i;
+    if (block === null) throw new SourceError(`block ${n} not found at ${url}`);
+    let header: BlockHeader;
+    try {
+      header = parseHeaderJson(block);
+    } catch (err) {
+      throw new SourceError(`block ${n} from ${url}: ${(err as Error).message}`, false, { cause: err });
+    }
+    if (header.number !== n) throw new SourceError(`asked ${url} for block ${n}, got block ${header.number}`);
+    return header;
+  });
+}
+
+function count(value: number, name: string, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
+  }
+  return value;
+}
