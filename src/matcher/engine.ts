@@ -42,7 +42,8 @@ export interface VectorRequest {
 interface TaskRun {
   readonly task: DistributedTask;
   readonly entries: VectorEntry[];
-  readonly abort: AbortController;
+  /** Aborts the task: its signal fires and the run settles as "nothing delivered". */
+  abort(): void;
 }
 
 /** Settings of a {@link RetrievalEngine}. */
@@ -175,7 +176,7 @@ export class RetrievalEngine {
         (cancelled ??= []).push(entry.section);
         bit = entry.bit;
       } else if (entry.task.entries.every((e) => e.waiters.length === 0)) {
-        entry.task.abort.abort();
+        entry.task.abort();
       }
     }
     if (cancelled) this.events.next({ type: 'cancel', bit, sections: cancelled });
@@ -195,26 +196,43 @@ export class RetrievalEngine {
         subscriber.complete();
         return;
       }
-      const abort = new AbortController();
-      const run: TaskRun = { task: { ...task, sections: entries.map((e) => e.section) }, entries, abort };
-      for (const entry of entries) entry.task = run;
-      this.runs.set(task.id, run);
-      this.counters.tasks++;
-      this.counters.vectorsRequested += entries.length;
       let settled = false;
+      let aborted = false;
+      // AbortControllers are costly in Node (~µs each): made only if the retriever reads `signal`.
+      let controller: AbortController | undefined;
       const settle = (vectors: readonly (Uint8Array | undefined)[] | undefined, error?: unknown) => {
         if (settled) return;
         settled = true;
         this.settle(run, vectors, error);
         subscriber.complete();
       };
-      const onAbort = () => settle(undefined);
-      abort.signal.addEventListener('abort', onAbort);
+      const run: TaskRun = {
+        task: { ...task, sections: entries.map((e) => e.section) },
+        entries,
+        abort: () => {
+          if (aborted) return;
+          aborted = true;
+          controller?.abort();
+          inner?.unsubscribe();
+          settle(undefined);
+        },
+      };
+      for (const entry of entries) entry.task = run;
+      this.runs.set(task.id, run);
+      this.counters.tasks++;
+      this.counters.vectorsRequested += entries.length;
+      const request = {
+        bit: task.bit,
+        sections: run.task.sections,
+        get signal(): AbortSignal {
+          controller ??= new AbortController();
+          if (aborted) controller.abort();
+          return controller.signal;
+        },
+      };
       let inner: { unsubscribe(): void } | undefined;
       try {
-        inner = from(
-          this.options.retriever({ bit: task.bit, sections: run.task.sections, signal: abort.signal }),
-        ).subscribe({
+        inner = from(this.options.retriever(request)).subscribe({
           next: (vectors) => settle(vectors),
           error: (error) => settle(undefined, error ?? new Error('retriever failed')),
           complete: () => settle(undefined, new Error('retriever completed without an answer')),
@@ -222,14 +240,8 @@ export class RetrievalEngine {
       } catch (error) {
         settle(undefined, error);
       }
-      return () => {
-        abort.signal.removeEventListener('abort', onAbort);
-        inner?.unsubscribe();
-        if (!settled) {
-          abort.abort();
-          settle(undefined);
-        }
-      };
+      if (settled) inner?.unsubscribe();
+      return () => run.abort();
     });
   }
 
@@ -303,7 +315,7 @@ export class RetrievalEngine {
 
   /** The loop stopped: nothing is queued or in flight any more. */
   private reset(): void {
-    for (const run of this.runs.values()) run.abort.abort();
+    for (const run of this.runs.values()) run.abort();
     this.runs.clear();
     this.pending.clear();
   }
