@@ -105,7 +105,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rxbb-bench-'));
   try {
-    console.log(`building ${SECTIONS} sections x ${BITS.length} bits at ${DENSITY * 100}% density in ${dir} ...`);
+    console.log(
+      `building ${SECTIONS} sections x ${BITS.length} bits at ${DENSITY * 100}% density in ${dir} ...`,
+    );
     const db = await build(dir);
     const store = await BloomBitsStore.open(db);
     for (const [name, bits] of [
@@ -123,12 +125,15 @@ async function main(): Promise<void> {
         const loop = () => time(() => plainLoop(store, bits as number[][]));
         const pipe = () => time(() => pipeline(store, bits as number[][]));
         const [[tl, nl], [tp, np]] =
-          r % 2 === 0 ? [await loop(), await pipe()] : (await Promise.resolve([await pipe(), await loop()])).reverse();
+          r % 2 === 0
+            ? [await loop(), await pipe()]
+            : (await Promise.resolve([await pipe(), await loop()])).reverse();
         loopTimes.push(tl);
         pipeTimes.push(tp);
         counts = [nl, np];
       }
-      if (counts[0] !== counts[1]) throw new Error(`result mismatch: loop ${counts[0]} vs pipeline ${counts[1]}`);
+      if (counts[0] !== counts[1])
+        throw new Error(`result mismatch: loop ${counts[0]} vs pipeline ${counts[1]}`);
       const loopRate = SECTIONS / (median(loopTimes) / 1000);
       const pipeRate = SECTIONS / (median(pipeTimes) / 1000);
       console.log(
