@@ -155,6 +155,21 @@ describe('decompressBytes', () => {
     expect(one[0]).toBe(7);
   });
 
+  test('output is fresh for Node Buffers too (Buffer#slice would alias)', () => {
+    const raw = Buffer.from([1, 2, 3]);
+    const out = decompressBytes(raw, 3);
+    out[0] = 9;
+    expect(raw[0]).toBe(1);
+    expect(Buffer.isBuffer(out)).toBe(false);
+    const dense = Buffer.from([5, 6, 7]);
+    const c = compressBytes(dense);
+    c[0] = 0;
+    expect(dense[0]).toBe(5);
+    const single = Buffer.from([4]);
+    encodeSparseBytes(single)[0] = 0;
+    expect(single[0]).toBe(4);
+  });
+
   test('input longer than the target is exceededTarget', () => {
     expectCode(() => decompressBytes(new Uint8Array(5), 4), 'exceededTarget');
   });

@@ -1,3 +1,5 @@
+import { allocBytes } from './alloc.js';
+import { copyBytes } from './copy.js';
 import { levelLengths, scratchBuffer } from './scratch.js';
 
 /**
@@ -5,70 +7,84 @@ import { levelLengths, scratchBuffer } from './scratch.js';
  *
  * `encode(d)` is empty for empty or all-zero input, `d` itself for 1 byte, and
  * otherwise `encode(mask(d)) ‖ nonZeroBytes(d)` where bit i (MSB-first) of
- * `mask(d)` is set iff `d[i] != 0`. The recursion is unrolled: all mask levels
- * are built into a shared scratch buffer, then the output is written once.
+ * `mask(d)` is set iff `d[i] != 0`. The recursion is unrolled: one branch-free
+ * pass per level builds its mask and compacts its non-zero bytes into a shared
+ * scratch buffer, then the output is assembled with block copies.
  */
 
 const lengths: number[] = [];
-const offsets: number[] = [];
+const maskAt: number[] = [];
+const nzAt: number[] = [];
+const nzCount: number[] = [];
 
 /**
- * Writes the non-zero mask of `src[from, from+len)` to `dst[at, …)` and returns
- * how many bytes of `src` were non-zero.
+ * One level: writes the non-zero mask of `src[from, from+len)` to `buf[mAt…]`
+ * and its non-zero bytes, in order, to `buf[zAt…]`; returns how many there are.
+ * Branch-free: `(b + 255) >> 8` is 1 for a non-zero byte, 0 for zero.
  */
-function buildMask(src: Uint8Array, from: number, len: number, dst: Uint8Array, at: number): number {
-  let nonZero = 0;
-  const full = len >>> 3;
+function splitLevel(
+  src: Uint8Array,
+  from: number,
+  len: number,
+  buf: Uint8Array,
+  mAt: number,
+  zAt: number,
+): number {
+  let p = zAt;
   let s = from;
+  const full = len >>> 3;
   for (let g = 0; g < full; g++, s += 8) {
-    let m = 0;
-    if (src[s] !== 0) m |= 0x80;
-    if (src[s + 1] !== 0) m |= 0x40;
-    if (src[s + 2] !== 0) m |= 0x20;
-    if (src[s + 3] !== 0) m |= 0x10;
-    if (src[s + 4] !== 0) m |= 0x08;
-    if (src[s + 5] !== 0) m |= 0x04;
-    if (src[s + 6] !== 0) m |= 0x02;
-    if (src[s + 7] !== 0) m |= 0x01;
-    dst[at + g] = m;
-    nonZero += POPCOUNT[m]!;
+    const b0 = src[s]!;
+    const b1 = src[s + 1]!;
+    const b2 = src[s + 2]!;
+    const b3 = src[s + 3]!;
+    const b4 = src[s + 4]!;
+    const b5 = src[s + 5]!;
+    const b6 = src[s + 6]!;
+    const b7 = src[s + 7]!;
+    if ((b0 | b1 | b2 | b3 | b4 | b5 | b6 | b7) === 0) {
+      buf[mAt + g] = 0;
+      continue;
+    }
+    const f0 = (b0 + 255) >> 8;
+    const f1 = (b1 + 255) >> 8;
+    const f2 = (b2 + 255) >> 8;
+    const f3 = (b3 + 255) >> 8;
+    const f4 = (b4 + 255) >> 8;
+    const f5 = (b5 + 255) >> 8;
+    const f6 = (b6 + 255) >> 8;
+    const f7 = (b7 + 255) >> 8;
+    buf[mAt + g] = (f0 << 7) | (f1 << 6) | (f2 << 5) | (f3 << 4) | (f4 << 3) | (f5 << 2) | (f6 << 1) | f7;
+    buf[p] = b0;
+    p += f0;
+    buf[p] = b1;
+    p += f1;
+    buf[p] = b2;
+    p += f2;
+    buf[p] = b3;
+    p += f3;
+    buf[p] = b4;
+    p += f4;
+    buf[p] = b5;
+    p += f5;
+    buf[p] = b6;
+    p += f6;
+    buf[p] = b7;
+    p += f7;
   }
   const rest = len & 7;
   if (rest !== 0) {
     let m = 0;
-    for (let k = 0; k < rest; k++) if (src[s + k] !== 0) m |= 0x80 >>> k;
-    dst[at + full] = m;
-    nonZero += POPCOUNT[m]!;
-  }
-  return nonZero;
-}
-
-/** Population count of every byte value. */
-const POPCOUNT = Uint8Array.from({ length: 256 }, (_, v) => {
-  let c = 0;
-  for (let x = v; x !== 0; x &= x - 1) c++;
-  return c;
-});
-
-/** Appends the bytes of `src[from, …)` selected by the mask `mask[at, at+maskLen)` to `out` at `p`. */
-function gather(
-  src: Uint8Array,
-  from: number,
-  mask: Uint8Array,
-  at: number,
-  maskLen: number,
-  out: Uint8Array,
-  p: number,
-): number {
-  for (let g = 0; g < maskLen; g++) {
-    let m = mask[at + g]!;
-    while (m !== 0) {
-      const lead = Math.clz32(m) - 24;
-      out[p++] = src[from + (g << 3) + lead]!;
-      m &= ~(0x80 >>> lead);
+    for (let k = 0; k < rest; k++) {
+      const b = src[s + k]!;
+      const f = (b + 255) >> 8;
+      m |= f << (7 - k);
+      buf[p] = b;
+      p += f;
     }
+    buf[mAt + full] = m;
   }
-  return p;
+  return p - zAt;
 }
 
 /**
@@ -80,33 +96,38 @@ function encode(data: Uint8Array, limit: number): Uint8Array | undefined {
   if (n === 0) return limit > 0 ? new Uint8Array(0) : undefined;
   if (n === 1) {
     const size = data[0] === 0 ? 0 : 1;
-    return size < limit ? data.slice(0, size) : undefined;
+    return size < limit ? copyBytes(data, size) : undefined;
   }
   const levels = levelLengths(n, lengths);
-  // Level 0 is `data`; level j >= 1 (the mask of level j-1) lives at buf[offsets[j]…].
+  // Scratch layout: for each level j < levels, its non-zero bytes (at most its
+  // length) at nzAt[j], and its mask (= level j+1) at maskAt[j+1].
   let size = 0;
-  for (let j = 1; j <= levels; j++) {
-    offsets[j] = size;
-    size += lengths[j - 1]!;
+  for (let j = 0; j < levels; j++) {
+    nzAt[j] = size;
+    size += j === 0 ? n : lengths[j - 1]!;
+    maskAt[j + 1] = size;
+    size += lengths[j]!;
   }
   const buf = scratchBuffer(size);
   let total = 1; // the top level is a single non-zero byte
   for (let j = 0; j < levels; j++) {
-    const src = j === 0 ? data : buf;
-    const srcAt = j === 0 ? 0 : offsets[j]!;
-    const srcLen = j === 0 ? n : lengths[j - 1]!;
-    const nonZero = buildMask(src, srcAt, srcLen, buf, offsets[j + 1]!);
-    if (nonZero === 0) return limit > 0 ? new Uint8Array(0) : undefined; // only possible at level 0
-    total += nonZero;
+    const count =
+      j === 0
+        ? splitLevel(data, 0, n, buf, maskAt[1]!, nzAt[0]!)
+        : splitLevel(buf, maskAt[j]!, lengths[j - 1]!, buf, maskAt[j + 1]!, nzAt[j]!);
+    if (count === 0) return limit > 0 ? new Uint8Array(0) : undefined; // only possible at level 0
+    nzCount[j] = count;
+    total += count;
+    if (total >= limit) return undefined;
   }
-  if (total >= limit) return undefined;
-  const out = new Uint8Array(total);
-  out[0] = buf[offsets[levels]!]!;
+  const out = allocBytes(total);
+  out[0] = buf[maskAt[levels]!]!;
   let p = 1;
   for (let j = levels - 1; j >= 0; j--) {
-    const src = j === 0 ? data : buf;
-    const srcAt = j === 0 ? 0 : offsets[j]!;
-    p = gather(src, srcAt, buf, offsets[j + 1]!, lengths[j]!, out, p);
+    const at = nzAt[j]!;
+    const count = nzCount[j]!;
+    out.set(buf.subarray(at, at + count), p);
+    p += count;
   }
   return out;
 }
@@ -121,5 +142,5 @@ export function encodeSparseBytes(data: Uint8Array): Uint8Array {
  * shorter than `data`, otherwise a copy of `data` (decoded by length equality).
  */
 export function compressBytes(data: Uint8Array): Uint8Array {
-  return encode(data, data.length) ?? data.slice();
+  return encode(data, data.length) ?? copyBytes(data);
 }

@@ -1,5 +1,7 @@
 import { DecompressError } from '../errors.js';
-import { levelLengths, scratchBuffer } from './scratch.js';
+import { allocBytes } from './alloc.js';
+import { copyBytes } from './copy.js';
+import { levelLengths, POPCOUNT, scratchBuffer } from './scratch.js';
 
 /**
  * Decoding of the sparse bitset encoding (see compress.ts), byte-compatible
@@ -14,9 +16,44 @@ const offsets: number[] = [];
 /**
  * Expands the level at `mask[maskAt, maskAt+maskLen)` into `dst[dstAt, dstAt+dstLen)`
  * (which must be zeroed), taking non-zero bytes from `data` starting at `ptr`.
- * Returns the new read position. Checks run in go-ethereum's order per set bit.
+ * Returns the new read position. Errors follow go-ethereum's order per set bit.
  */
 function expand(
+  data: Uint8Array,
+  ptr: number,
+  mask: Uint8Array,
+  maskAt: number,
+  maskLen: number,
+  dst: Uint8Array,
+  dstAt: number,
+  dstLen: number,
+): number {
+  let count = 0;
+  for (let g = 0; g < maskLen; g++) count += POPCOUNT[mask[maskAt + g]!]!;
+  // Bits past dstLen can only be in the low bits of the last mask byte.
+  const spare = maskLen * 8 - dstLen;
+  const tailClear = spare <= 0 || (mask[maskAt + maskLen - 1]! & ((1 << spare) - 1)) === 0;
+  if (!tailClear || ptr + count > data.length)
+    return expandChecked(data, ptr, mask, maskAt, maskLen, dst, dstAt, dstLen);
+  // Fast path: data suffices and no bit exceeds the target, so only a zero byte can fail.
+  let allNonZero = 1;
+  for (let g = 0; g < maskLen; g++) {
+    let m = mask[maskAt + g]!;
+    const base = dstAt + (g << 3);
+    while (m !== 0) {
+      const lead = Math.clz32(m) - 24;
+      m ^= 0x80 >>> lead;
+      const b = data[ptr++]!;
+      allNonZero &= (b + 255) >> 8;
+      dst[base + lead] = b;
+    }
+  }
+  if (allNonZero === 0) throw new DecompressError('zeroContent');
+  return ptr;
+}
+
+/** {@link expand} with every check per set bit, for inputs that will fail or run short. */
+function expandChecked(
   data: Uint8Array,
   ptr: number,
   mask: Uint8Array,
@@ -31,7 +68,7 @@ function expand(
     let m = mask[maskAt + g]!;
     while (m !== 0) {
       const lead = Math.clz32(m) - 24;
-      m &= ~(0x80 >>> lead);
+      m ^= 0x80 >>> lead;
       const i = (g << 3) + lead;
       if (ptr >= end) throw new DecompressError('missingData');
       if (i >= dstLen) throw new DecompressError('exceededTarget');
@@ -50,7 +87,7 @@ function expand(
  */
 export function decodeSparseBytes(data: Uint8Array, target: number): Uint8Array {
   checkTarget(target);
-  const out = new Uint8Array(target);
+  const out = allocBytes(target);
   let ptr = 0;
   if (target > 0 && data.length > 0) {
     if (target === 1) {
@@ -90,7 +127,7 @@ export function decodeSparseBytes(data: Uint8Array, target: number): Uint8Array 
 export function decompressBytes(data: Uint8Array, targetLength: number): Uint8Array {
   checkTarget(targetLength);
   if (data.length > targetLength) throw new DecompressError('exceededTarget');
-  if (data.length === targetLength) return data.slice();
+  if (data.length === targetLength) return copyBytes(data);
   return decodeSparseBytes(data, targetLength);
 }
 

@@ -1,3 +1,4 @@
 export { compressBytes, encodeSparseBytes } from './compress.js';
+export { copyBytes } from './copy.js';
 export { decodeSparseBytes, decompressBytes } from './decompress.js';
 export { andBytes, andInto, anySet, orBytes, orInto } from './ops.js';

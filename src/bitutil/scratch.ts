@@ -20,3 +20,10 @@ export function levelLengths(length: number, out: number[]): number {
   }
   return count;
 }
+
+/** Population count of every byte value. */
+export const POPCOUNT: Uint8Array = Uint8Array.from({ length: 256 }, (_, v) => {
+  let c = 0;
+  for (let x = v; x !== 0; x &= x - 1) c++;
+  return c;
+});

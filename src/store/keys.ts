@@ -1,0 +1,93 @@
+/**
+ * The on-disk key layout (geth-compatible, DESIGN §4):
+ * - vector key, 43 bytes: 'B' ‖ uint16 BE bit ‖ uint64 BE section ‖ 32-byte section head hash;
+ * - "iB" + "count" → uint64 BE number of stored sections;
+ * - "iB" + "shead" + uint64 BE section → 32-byte section head hash;
+ * - "iB" + "ssize" → uint64 BE section size (our own addition, not in geth).
+ */
+
+/** Prefix byte of every bit-vector key ('B'). */
+export const VECTOR_PREFIX = 0x42;
+/** Byte length of a vector key. */
+export const VECTOR_KEY_LENGTH = 43;
+/** Byte length of a section head hash. */
+export const HEAD_LENGTH = 32;
+
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+/** Key of the stored section count. */
+export const COUNT_KEY: Uint8Array = ascii('iBcount');
+/** Key of the recorded section size (ours: detects reopening with another size). */
+export const SECTION_SIZE_KEY: Uint8Array = ascii('iBssize');
+const SHEAD_PREFIX = ascii('iBshead');
+
+/** Writes `n` (0..2^53-1) as 8 big-endian bytes at `buf[at…]`. */
+export function writeUint64(buf: Uint8Array, at: number, n: number): void {
+  const hi = Math.floor(n / 0x1_0000_0000);
+  const lo = n >>> 0;
+  buf[at] = hi >>> 24;
+  buf[at + 1] = (hi >>> 16) & 0xff;
+  buf[at + 2] = (hi >>> 8) & 0xff;
+  buf[at + 3] = hi & 0xff;
+  buf[at + 4] = lo >>> 24;
+  buf[at + 5] = (lo >>> 16) & 0xff;
+  buf[at + 6] = (lo >>> 8) & 0xff;
+  buf[at + 7] = lo & 0xff;
+}
+
+/** `n` as a fresh 8-byte big-endian array (the encoding of count and ssize values). */
+export function encodeUint64(n: number): Uint8Array {
+  const out = new Uint8Array(8);
+  writeUint64(out, 0, n);
+  return out;
+}
+
+/** Reads an 8-byte big-endian value; `undefined` when not 8 bytes or above 2^53-1. */
+export function decodeUint64(bytes: Uint8Array): number | undefined {
+  if (bytes.length !== 8) return undefined;
+  const hi = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+  const lo = ((bytes[4]! << 24) | (bytes[5]! << 16) | (bytes[6]! << 8) | bytes[7]!) >>> 0;
+  if (hi > 0x1f_ffff) return undefined;
+  return hi * 0x1_0000_0000 + lo;
+}
+
+/** Writes the 43-byte vector key of (bit, section, head) at `buf[at…]`. */
+export function writeVectorKey(
+  buf: Uint8Array,
+  at: number,
+  bit: number,
+  section: number,
+  head: Uint8Array,
+): void {
+  buf[at] = VECTOR_PREFIX;
+  buf[at + 1] = bit >>> 8;
+  buf[at + 2] = bit & 0xff;
+  writeUint64(buf, at + 3, section);
+  buf.set(head, at + 11);
+}
+
+/** The 43-byte key under which the vector of `bit` for `section` (ending in block `head`) is stored. */
+export function vectorKey(bit: number, section: number, head: Uint8Array): Uint8Array {
+  const key = new Uint8Array(VECTOR_KEY_LENGTH);
+  writeVectorKey(key, 0, bit, section, head);
+  return key;
+}
+
+/** Key of the head hash of `section`. */
+export function sectionHeadKey(section: number): Uint8Array {
+  const key = new Uint8Array(SHEAD_PREFIX.length + 8);
+  key.set(SHEAD_PREFIX);
+  writeUint64(key, SHEAD_PREFIX.length, section);
+  return key;
+}
+
+/** Key range holding every vector of `bit` for sections >= `fromSection` (any head). */
+export function vectorRange(bit: number, fromSection: number): { gte: Uint8Array; lt: Uint8Array } {
+  const gte = new Uint8Array(11);
+  gte[0] = VECTOR_PREFIX;
+  gte[1] = bit >>> 8;
+  gte[2] = bit & 0xff;
+  writeUint64(gte, 3, fromSection);
+  const next = bit + 1;
+  return { gte, lt: Uint8Array.of(VECTOR_PREFIX, next >>> 8, next & 0xff) };
+}
