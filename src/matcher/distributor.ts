@@ -55,7 +55,7 @@ interface State {
  *
  * ```
  * events: --r(5:0,1,2)--r(9:0)--d(1)--|     workers = 1, batch = 2
- * steps:  --[5:0,1]------[]------[5:2]-|
+ * steps:  --[5:0,1]------[]------[9:0]-|     (9:0 is lower than 5:2)
  * ```
  */
 export function distributor(

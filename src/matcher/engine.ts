@@ -87,6 +87,8 @@ export class RetrievalEngine {
   private readonly pending = new Map<number, VectorEntry>();
   private readonly events = new Subject<DistributorEvent>();
   private readonly runs = new Map<number, TaskRun>();
+  /** Distributor events held back while {@link atomically} runs. */
+  private held: DistributorEvent[] | undefined;
   private bytes = 0;
   private counters = { tasks: 0, vectorsRequested: 0, cacheHits: 0 };
 
@@ -114,7 +116,7 @@ export class RetrievalEngine {
           step.wakeAt === undefined ? EMPTY : timer(Math.max(0, step.wakeAt - scheduler.now()), scheduler),
         ),
         map(() => ({ type: 'tick', now: scheduler.now() }) as const),
-        tap((tick) => this.events.next(tick)),
+        tap((tick) => this.emit(tick)),
       );
       return merge(work$, ticks$).pipe(
         ignoreElements(),
@@ -157,7 +159,7 @@ export class RetrievalEngine {
       }
       entries[i] = entry;
     }
-    if (fresh) this.events.next({ type: 'request', bit, sections: fresh });
+    if (fresh) this.emit({ type: 'request', bit, sections: fresh });
     return entries;
   }
 
@@ -179,7 +181,33 @@ export class RetrievalEngine {
         entry.task.abort();
       }
     }
-    if (cancelled) this.events.next({ type: 'cancel', bit, sections: cancelled });
+    if (cancelled) this.emit({ type: 'cancel', bit, sections: cancelled });
+  }
+
+  /**
+   * Runs `fn` (a query's teardown) with distributor events held until it returns.
+   * Otherwise a task aborted by the first release would free a worker that is
+   * handed sections whose waits the next release withdraws: a retriever call
+   * after unsubscribe.
+   */
+  atomically(fn: () => void): void {
+    if (this.held) {
+      fn();
+      return;
+    }
+    const held: DistributorEvent[] = [];
+    this.held = held;
+    try {
+      fn();
+    } finally {
+      this.held = undefined;
+      for (const event of held) this.events.next(event);
+    }
+  }
+
+  private emit(event: DistributorEvent): void {
+    if (this.held) this.held.push(event);
+    else this.events.next(event);
   }
 
   /** Runs one task through the retriever; settles it exactly once. */
@@ -192,7 +220,7 @@ export class RetrievalEngine {
       }
       if (entries.length === 0) {
         // Everyone left while it was queued: no retriever call.
-        this.events.next({ type: 'done', id: task.id, bit: task.bit, requeue: [] });
+        this.emit({ type: 'done', id: task.id, bit: task.bit, requeue: [] });
         subscriber.complete();
         return;
       }
@@ -274,7 +302,7 @@ export class RetrievalEngine {
       } else if (entry.waiters.length > 0) requeue.push(entry.section);
       else this.pending.delete(entry.key);
     }
-    this.events.next({ type: 'done', id: task.id, bit: task.bit, requeue });
+    this.emit({ type: 'done', id: task.id, bit: task.bit, requeue });
     if (failed.size > 0) {
       const failure = new RetrievalError(task.bit, task.sections, error);
       for (const w of failed) w.fail(failure);

@@ -1,4 +1,4 @@
-import { defer, EMPTY, Observable, range as rangeOf, type SchedulerLike, Subject } from 'rxjs';
+import { defer, EMPTY, Observable, range as rangeOf, type SchedulerLike, Subject, takeUntil } from 'rxjs';
 import { DEFAULT_SECTION_SIZE } from '../constants.js';
 import { InvalidFilterError, InvalidRangeError } from '../errors.js';
 import { parseBlockNumber } from '../filter/blockNumber.js';
@@ -100,13 +100,22 @@ export function createMatcher(options: MatcherOptions): Matcher {
           credits,
         );
         for (const group of groups) chain = chain.pipe(subMatch(engine, group));
+        const stop = new Subject<void>();
         const loop = engine.running$.subscribe({ error: (e) => subscriber.error(e) });
-        const query = chain.pipe(blockNumbers(sectionSize, () => credits.next())).subscribe(subscriber);
-        return () => {
-          // Query first: its waits are withdrawn before the loop may stop.
-          query.unsubscribe();
+        // Registered before the query starts, so it also runs when the consumer leaves
+        // during a synchronous first emission. Query first: its waits are withdrawn
+        // before the loop may stop, all at once, so that work freed on the way (an
+        // aborted task's worker) is not handed to waits about to be withdrawn.
+        subscriber.add(() => {
+          engine.atomically(() => stop.next());
           loop.unsubscribe();
-        };
+        });
+        chain
+          .pipe(
+            blockNumbers(sectionSize, () => credits.next()),
+            takeUntil(stop),
+          )
+          .subscribe(subscriber);
       });
     });
 

@@ -30,6 +30,10 @@ export function scheduleBit(
       }
       const queue: Waiting[] = [];
       let sourceDone = false;
+      // A synchronous retriever can answer while `acquire` is still running, before
+      // the request knows its entries: hold ready/fail until acquire has returned.
+      let acquiring = false;
+      let failure: { error: unknown } | undefined;
       const flush = () => {
         while (queue.length > 0 && queue[0]!.remaining === 0) {
           const { entries } = queue.shift()!;
@@ -44,12 +48,23 @@ export function scheduleBit(
           const request: Waiting = {
             remaining: 0,
             entries: [],
-            ready: flush,
-            fail: (error) => subscriber.error(error),
+            ready: () => {
+              if (!acquiring) flush();
+            },
+            fail: (error) => {
+              if (acquiring) failure ??= { error };
+              else subscriber.error(error);
+            },
           };
           queue.push(request);
-          request.entries = registry.acquire(bit, sections, request);
-          if (request.remaining === 0) flush();
+          acquiring = true;
+          try {
+            request.entries = registry.acquire(bit, sections, request);
+          } finally {
+            acquiring = false;
+          }
+          if (failure) subscriber.error(failure.error);
+          else flush();
         },
         error: (error) => subscriber.error(error),
         complete: () => {

@@ -1,0 +1,171 @@
+import fc from 'fast-check';
+import { TestScheduler } from 'rxjs/testing';
+import { combineGroup } from '../../src/matcher/combine.js';
+import type { VectorEntry, VectorRequest } from '../../src/matcher/engine.js';
+import type { VectorRegistry } from '../../src/matcher/scheduler.js';
+import { subMatch } from '../../src/matcher/subMatch.js';
+import type { SectionBatch } from '../../src/matcher/types.js';
+
+const b = (...bytes: number[]) => Uint8Array.from(bytes);
+
+/** Registry with every vector available at once; records what was asked for. */
+class ReadyRegistry implements VectorRegistry {
+  readonly asked: string[] = [];
+  constructor(private readonly vectors: (bit: number, section: number) => Uint8Array) {}
+  acquire(bit: number, sections: readonly number[], _request: VectorRequest): VectorEntry[] {
+    return sections.map((section) => {
+      this.asked.push(`${bit}:${section}`);
+      return { key: 0, bit, section, vector: this.vectors(bit, section), waiters: [], task: undefined };
+    });
+  }
+  release(): void {}
+}
+
+describe('combineGroup', () => {
+  it('ANDs the bits of a clause, ORs clauses, ANDs with the incoming bitset, drops empty sections', () => {
+    const batch: SectionBatch = { sections: [3, 4, 5], bitsets: [b(0xff), b(0x0f), b(0xff)] };
+    // bits: 0, 1, 2; clause A = {0, 1}, clause B = {2}
+    const v0 = [b(0b1100_1100), b(0xff), b(0x00)];
+    const v1 = [b(0b1010_1010), b(0xf0), b(0x00)];
+    const v2 = [b(0b0000_0001), b(0xf0), b(0x00)];
+    const out = combineGroup(batch, [[0, 1], [2]], [v0, v1, v2]);
+    expect(out).toEqual({ sections: [3], bitsets: [b(0b1000_1001)] });
+    // inputs untouched
+    expect(batch.bitsets).toEqual([b(0xff), b(0x0f), b(0xff)]);
+    expect(v0[0]).toEqual(b(0b1100_1100));
+  });
+
+  it('keeps batches one-to-one: everything ruled out gives an empty batch', () => {
+    expect(combineGroup({ sections: [1], bitsets: [b(0xff)] }, [[0]], [[b(0)]])).toEqual({
+      sections: [],
+      bitsets: [],
+    });
+    expect(combineGroup({ sections: [], bitsets: [] }, [[0]], [[]])).toEqual({ sections: [], bitsets: [] });
+  });
+
+  it('agrees with a per-bit oracle for 3-bit clauses, aligned and unaligned buffers', () => {
+    const vec = fc.uint8Array({ minLength: 10, maxLength: 10 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(vec, vec, vec, vec), { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (rows, unaligned) => {
+          // Length 10: two 32-bit words and a 2-byte tail; optionally at byteOffset 1.
+          const place = (v: Uint8Array) => {
+            if (!unaligned) return Uint8Array.from(v);
+            const buf = new Uint8Array(v.length + 1);
+            buf.set(v, 1);
+            return buf.subarray(1);
+          };
+          const batch: SectionBatch = {
+            sections: rows.map((_, i) => i),
+            bitsets: rows.map((r) => place(r[0])),
+          };
+          const vs = [0, 1, 2].map((j) => rows.map((r) => place(r[j + 1]!)));
+          const clauses = [
+            [0, 1, 2],
+            [2, 0, 1],
+          ];
+          const out = combineGroup(batch, clauses, vs);
+          const expectSections: number[] = [];
+          const expectBits: Uint8Array[] = [];
+          rows.forEach(([inc, a, bb, c], i) => {
+            const o = inc.map((x, k) => x & a[k]! & bb[k]! & c[k]!);
+            if (o.some((x) => x !== 0)) {
+              expectSections.push(i);
+              expectBits.push(Uint8Array.from(o));
+            }
+          });
+          expect(out.sections).toEqual(expectSections);
+          expect(out.bitsets.map((x) => Array.from(x))).toEqual(expectBits.map((x) => Array.from(x)));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('subMatch', () => {
+  let ts: TestScheduler;
+  beforeEach(() => {
+    ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+  });
+
+  // Section s, bit k: vector byte = pattern per bit.
+  const pattern: Record<number, number> = { 1: 0b1111_0000, 2: 0b1100_1100, 3: 0b0000_1111, 4: 0 };
+  const vectors = (bit: number, section: number) => b(section === 9 ? 0 : pattern[bit]!);
+
+  it('one batch out per batch in, ANDing the group into the bitsets', () => {
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const reg = new ReadyRegistry(vectors);
+      const batches = cold('-a--b-|', {
+        a: { sections: [0, 9], bitsets: [b(0xff), b(0xff)] },
+        b: { sections: [2], bitsets: [b(0b0011_1100)] },
+      });
+      // group: (1 ∧ 2) ∨ 3
+      const out = batches.pipe(subMatch(reg, [[1, 2], [3]]));
+      expectObservable(out).toBe('-a--b-|', {
+        a: { sections: [0], bitsets: [b(0b1100_1111)] },
+        b: { sections: [2], bitsets: [b(0b0000_1100)] },
+      });
+      expectSubscriptions(batches.subscriptions).toBe('^-----!');
+    });
+  });
+
+  it('a bit shared by clauses is asked for once per section', () => {
+    const reg = new ReadyRegistry(vectors);
+    ts.run(({ cold, expectObservable }) => {
+      const out = cold('a|', { a: { sections: [0, 1], bitsets: [b(0xff), b(0xff)] } }).pipe(
+        subMatch(reg, [
+          [1, 2],
+          [2, 3],
+        ]),
+      );
+      expectObservable(out).toBe('a|', {
+        a: { sections: [0, 1], bitsets: [b(0b1100_1100), b(0b1100_1100)] },
+      });
+    });
+    expect([...reg.asked].sort()).toEqual(['1:0', '1:1', '2:0', '2:1', '3:0', '3:1']);
+  });
+
+  it('short-circuit: the next group only asks for sections that survived', () => {
+    const reg = new ReadyRegistry(vectors);
+    ts.run(({ cold, expectObservable }) => {
+      const out = cold('a|', { a: { sections: [0, 9, 5], bitsets: [b(0xff), b(0xff), b(0x0f)] } }).pipe(
+        subMatch(reg, [[1]]), // section 9 is empty; 5's bitset ∧ 0xf0 = 0
+        subMatch(reg, [[2]]),
+      );
+      expectObservable(out).toBe('a|', { a: { sections: [0], bitsets: [b(0b1100_0000)] } });
+    });
+    expect(reg.asked.filter((k) => k.startsWith('2:'))).toEqual(['2:0']);
+  });
+
+  it('a group that rules out everything still passes empty batches along', () => {
+    ts.run(({ cold, expectObservable }) => {
+      const reg = new ReadyRegistry(vectors);
+      const out = cold('a-b|', {
+        a: { sections: [0], bitsets: [b(0xff)] },
+        b: { sections: [1], bitsets: [b(0xff)] },
+      }).pipe(subMatch(reg, [[4]]), subMatch(reg, [[1]]));
+      const empty = { sections: [], bitsets: [] };
+      expectObservable(out).toBe('a-b|', { a: empty, b: empty });
+    });
+  });
+
+  it('propagates errors and unsubscription', () => {
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const reg = new ReadyRegistry(vectors);
+      const err = cold('a-#', { a: { sections: [0], bitsets: [b(0xff)] } }, 'e');
+      expectObservable(err.pipe(subMatch(reg, [[3]]))).toBe(
+        'a-#',
+        { a: { sections: [0], bitsets: [b(0x0f)] } },
+        'e',
+      );
+      const long = cold('a-----a', { a: { sections: [0], bitsets: [b(0xff)] } });
+      expectObservable(long.pipe(subMatch(reg, [[3]])), '^--!').toBe('a---', {
+        a: { sections: [0], bitsets: [b(0x0f)] },
+      });
+      expectSubscriptions(long.subscriptions).toBe('^--!');
+    });
+  });
+});
