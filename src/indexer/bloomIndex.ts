@@ -60,6 +60,8 @@ class RestartFrom {
 }
 
 const FLUSH_EVERY = 1024;
+/** Restarts from one block in a row before the source is declared inconsistent. */
+const MAX_SAME_RESTARTS = 3;
 
 /**
  * The facade: a bloom-bits store over an injected abstract-level db, one shared
@@ -109,6 +111,7 @@ export class BloomIndex {
     });
     const tailStore = new TailStore(db);
     const count = await store.storedSections();
+    await tailStore.truncateBelow(count * store.sectionSize);
     const tail = await tailStore.load(count * store.sectionSize);
     const head = count > 0 ? await store.sectionHead(count - 1) : undefined;
     return new BloomIndex(store, matcher, tailStore, confirmations, count, tail, head);
@@ -169,12 +172,28 @@ export class BloomIndex {
         headNumber: this.head,
         blocksPerSecond: accepted / Math.max(1e-3, (Date.now() - started) / 1000),
       });
+      // A source that keeps restarting from the same block does not link up: give up after a few.
+      let lastRestart = -1;
+      let repeats = 0;
       const run = (fromBlock: number): Observable<IndexProgress> =>
         defer(() => from(typeof source === 'function' ? source(fromBlock) : source)).pipe(
           concatMap((header) =>
             this.ingest(header, typeof source === 'function', () => accepted++, progress),
           ),
-          catchError((e) => (e instanceof RestartFrom ? run(e.block) : throwError(() => e))),
+          catchError((e) => {
+            if (!(e instanceof RestartFrom)) return throwError(() => e);
+            repeats = e.block === lastRestart ? repeats + 1 : 0;
+            lastRestart = e.block;
+            if (repeats >= MAX_SAME_RESTARTS) {
+              return throwError(
+                () =>
+                  new ChainError(
+                    `block ${e.block + 1} from the source does not build on block ${e.block} from the same source`,
+                  ),
+              );
+            }
+            return run(e.block);
+          }),
         );
       return concat(
         run(this.nextBlock),
@@ -357,7 +376,7 @@ export class BloomIndex {
         : undefined;
       const history =
         since >= 0
-          ? this.logs(normalized as LogFilter, { fromBlock: options.fromBlock ?? 0, toBlock: since }, options)
+          ? this.logs(filter, { fromBlock: options.fromBlock ?? 0, toBlock: since }, options)
           : EMPTY;
       const future = live.pipe(
         filterOp((h) => h.number > since),

@@ -66,6 +66,11 @@ export class TailStore {
     if (ops.length > 0) await this.db.batch(ops, VIEW);
   }
 
+  /** Deletes every tail entry below `to` (left over when a crash came between a commit and its clean-up). */
+  async truncateBelow(to: number): Promise<void> {
+    if (to > 0) await this.db.clear({ ...VIEW, gte: tailKey(0), lt: tailKey(to) });
+  }
+
   /** Deletes every tail entry at or above `from`. */
   async truncate(from: number): Promise<void> {
     await this.db.clear({ ...VIEW, gte: tailKey(from), lt: tailKey(2 ** 53) });

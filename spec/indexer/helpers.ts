@@ -1,0 +1,124 @@
+/**
+ * Synthetic header chains for indexer tests: deterministic (seeded) blooms built from a small pool
+ * of addresses and topics, keccak hashes that depend on the parent, the bloom and a fork label,
+ * parent links; plus a brute-force matcher over header blooms and a db dump for store comparisons.
+ */
+import { keccak_256 } from '@noble/hashes/sha3';
+import type { AbstractLevel } from 'abstract-level';
+import { bytesToHex, type Hex, hexToBytes } from '../../src/bloom/hex.js';
+import { bloomIndexes, bloomTestBits, createBloom } from '../../src/bloom/index.js';
+import type { BlockHeader, LogFilter } from '../../src/filter/types.js';
+
+/** A small deterministic PRNG (mulberry32). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const word = (label: string, bytes: number): Hex =>
+  bytesToHex(keccak_256(new TextEncoder().encode(label)).slice(0, bytes));
+
+/** Addresses and topics that synthetic logs use (so filters over them do hit). */
+export const ADDRESSES: Hex[] = Array.from({ length: 8 }, (_, i) => word(`address-${i}`, 20));
+export const TOPICS: Hex[] = Array.from({ length: 12 }, (_, i) => word(`topic-${i}`, 32));
+/** Never used by any synthetic log. */
+export const UNUSED_ADDRESS: Hex = word('unused', 20);
+
+const ZERO_HASH: Hex = `0x${'00'.repeat(32)}`;
+
+/**
+ * Headers `from … length-1`: the first `from` come from `base` (a fork point), the rest are new,
+ * generated with `seed` (a different seed gives a different branch). About 30% of blocks have logs.
+ */
+export function makeChain(
+  length: number,
+  seed: number,
+  base: readonly BlockHeader[] = [],
+  from = 0,
+): BlockHeader[] {
+  const rand = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const out = base.slice(0, from);
+  for (let n = from; n < length; n++) {
+    const logs = [];
+    if (rand() < 0.3) {
+      const count = 1 + Math.floor(rand() * 3);
+      for (let i = 0; i < count; i++) {
+        const topics = Array.from({ length: Math.floor(rand() * 5) }, () => pick(TOPICS));
+        logs.push({ address: pick(ADDRESSES), topics });
+      }
+    }
+    const bloom = createBloom(logs);
+    const parentHash = n === 0 ? ZERO_HASH : out[n - 1]!.hash;
+    const pre = new Uint8Array(32 + 256 + 12);
+    pre.set(hexToBytes(parentHash), 0);
+    pre.set(bloom, 32);
+    new DataView(pre.buffer).setUint32(288, n);
+    new DataView(pre.buffer).setUint32(292, seed);
+    new DataView(pre.buffer).setFloat32(296, rand());
+    out.push({ number: n, hash: bytesToHex(keccak_256(pre)), parentHash, logsBloom: bytesToHex(bloom) });
+  }
+  return out;
+}
+
+/** A copy of `header` with one field replaced. */
+export const withField = (header: BlockHeader, field: Partial<BlockHeader>): BlockHeader => ({
+  ...header,
+  ...field,
+});
+
+const asList = <T>(x: T | readonly T[] | null | undefined): readonly T[] | null =>
+  x === null || x === undefined ? null : Array.isArray(x) ? (x as readonly T[]) : [x as T];
+
+const blooms = new WeakMap<BlockHeader, Uint8Array>();
+function bloomOf(header: BlockHeader): Uint8Array {
+  let bloom = blooms.get(header);
+  if (bloom === undefined) {
+    bloom = hexToBytes(header.logsBloom);
+    blooms.set(header, bloom);
+  }
+  return bloom;
+}
+
+/** Blocks of `headers` in [from, to] whose bloom passes `filter` (the oracle of `match`). */
+export function bruteMatch(
+  headers: readonly BlockHeader[],
+  filter: LogFilter,
+  from: number,
+  to: number,
+): number[] {
+  const groups: number[][][] = [];
+  const addresses = asList(filter.address);
+  if (addresses) groups.push(addresses.map((a) => bloomIndexes(hexToBytes(a))));
+  for (const position of filter.topics ?? []) {
+    const list = asList(position);
+    if (list) groups.push(list.map((t) => bloomIndexes(hexToBytes(t as Hex))));
+  }
+  const out: number[] = [];
+  for (let n = from; n <= Math.min(to, headers.length - 1); n++) {
+    const bloom = bloomOf(headers[n]!);
+    if (groups.every((g) => g.some((bits) => bloomTestBits(bloom, bits)))) out.push(n);
+  }
+  return out;
+}
+
+/** Every key/value of a db as hex pairs, in key order. */
+// biome-ignore lint/suspicious/noExplicitAny: any abstract-level flavour
+export async function dumpDb(db: AbstractLevel<any, any, any>): Promise<[string, string][]> {
+  const out: [string, string][] = [];
+  for await (const [k, v] of db.iterator({ keyEncoding: 'view', valueEncoding: 'view' })) {
+    out.push([Buffer.from(k as Uint8Array).toString('hex'), Buffer.from(v as Uint8Array).toString('hex')]);
+  }
+  return out;
+}
+
+/** Headers as NDJSON (JSON-RPC style: hex number). */
+export function toNdjson(headers: readonly BlockHeader[]): string {
+  return headers.map((h) => JSON.stringify({ ...h, number: `0x${h.number.toString(16)}` })).join('\n') + '\n';
+}
