@@ -110,24 +110,32 @@ async function main(): Promise<void> {
     );
     const db = await build(dir);
     const store = await BloomBitsStore.open(db);
-    for (const [name, bits] of [
+    const shapes: [string, number[][]][] = [
       ['one key (3 bits)', [BITS.slice(0, 3)]],
       ['address + topic (6 bits)', [BITS.slice(0, 3), BITS.slice(3)]],
-    ] as const) {
+    ];
+    for (const [name, bits] of shapes) {
       const loopTimes: number[] = [];
       const pipeTimes: number[] = [];
       let counts: [number, number] = [0, 0];
       // Warm the OS and LevelDB caches and the JIT for both.
-      await plainLoop(store, bits as number[][]);
-      await pipeline(store, bits as number[][]);
+      await plainLoop(store, bits);
+      await pipeline(store, bits);
       for (let r = 0; r < ROUNDS; r++) {
         // Alternate which goes first, so GC debt of one does not always land on the other.
-        const loop = () => time(() => plainLoop(store, bits as number[][]));
-        const pipe = () => time(() => pipeline(store, bits as number[][]));
-        const [[tl, nl], [tp, np]] =
-          r % 2 === 0
-            ? [await loop(), await pipe()]
-            : (await Promise.resolve([await pipe(), await loop()])).reverse();
+        const loop = () => time(() => plainLoop(store, bits));
+        const pipe = () => time(() => pipeline(store, bits));
+        let l: [number, number];
+        let p: [number, number];
+        if (r % 2 === 0) {
+          l = await loop();
+          p = await pipe();
+        } else {
+          p = await pipe();
+          l = await loop();
+        }
+        const [tl, nl] = l;
+        const [tp, np] = p;
         loopTimes.push(tl);
         pipeTimes.push(tp);
         counts = [nl, np];

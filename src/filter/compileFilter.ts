@@ -20,5 +20,10 @@ export function compileFilter(filter: LogFilter | NormalizedFilter): number[][][
 }
 
 function isNormalized(filter: LogFilter | NormalizedFilter): filter is NormalizedFilter {
-  return 'addresses' in filter && Array.isArray((filter as NormalizedFilter).topics);
+  return (
+    typeof filter === 'object' &&
+    filter !== null &&
+    'addresses' in filter &&
+    Array.isArray((filter as NormalizedFilter).topics)
+  );
 }

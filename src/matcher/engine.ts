@@ -266,7 +266,7 @@ export class RetrievalEngine {
           complete: () => settle(undefined, new Error('retriever completed without an answer')),
         });
       } catch (error) {
-        settle(undefined, error);
+        settle(undefined, error ?? new Error('retriever threw'));
       }
       if (settled) inner?.unsubscribe();
       return () => run.abort();
