@@ -51,6 +51,7 @@ function buildProgram(io: CliIo): Command {
     .option('--rlp <file>', 'chain export file (geth export)')
     .option('--ndjson <file>', 'NDJSON file of JSON-RPC block objects (.gz accepted)')
     .option('--to <block>', 'last block to index (--rpc only; default latest)', parseBlockArg)
+    .option('--rpc-retries <n>', 'retries of a transient RPC failure, with doubling backoff', parseIntArg, 5)
     .option('--section-size <n>', 'blocks per section', parseIntArg, DEFAULT_SECTION_SIZE)
     .option(
       '--confirmations <n>',
@@ -64,7 +65,8 @@ function buildProgram(io: CliIo): Command {
       const chosen = [o.rpc, o.rlp, o.ndjson].filter((x) => x !== undefined);
       if (chosen.length !== 1) throw new CliError('index needs exactly one of --rpc, --rlp, --ndjson', 2);
       const source: HeaderSource = o.rpc
-        ? (fromBlock: number) => rpcHeaders(o.rpc, { fromBlock, toBlock: o.to ?? 'latest' })
+        ? (fromBlock: number) =>
+            rpcHeaders(o.rpc, { fromBlock, toBlock: o.to ?? 'latest', retries: o.rpcRetries })
         : fileSource(o.rlp ? rlpFileHeaders(o.rlp) : ndjsonHeaders(o.ndjson));
       await withIndex(
         o.db,
@@ -115,6 +117,7 @@ function buildProgram(io: CliIo): Command {
     .option('--logs', 'fetch and print the exact logs as NDJSON (needs --rpc or --logs-ndjson)')
     .option('--rpc <url>', 'JSON-RPC endpoint for receipts')
     .option('--logs-ndjson <file>', 'NDJSON file of logs (.gz accepted)')
+    .option('--rpc-retries <n>', 'retries of a transient RPC failure, with doubling backoff', parseIntArg, 5)
     .option('--json', 'NDJSON output for everything')
     .exitOverride()
     .action(async (o) => {
@@ -126,7 +129,7 @@ function buildProgram(io: CliIo): Command {
       if (o.logs && !o.rpc && !o.logsNdjson) throw new CliError('--logs needs --rpc or --logs-ndjson', 2);
       await withIndex(o.db, false, {}, async (index) => {
         if (o.logs) {
-          const receipts = o.rpc ? rpcReceipts(o.rpc) : ndjsonLogs(o.logsNdjson);
+          const receipts = o.rpc ? rpcReceipts(o.rpc, { retries: o.rpcRetries }) : ndjsonLogs(o.logsNdjson);
           await drain(index.logs(filter, range, { receipts }), (log) =>
             io.stdout.write(`${JSON.stringify(log)}\n`),
           );

@@ -19,7 +19,7 @@ import { bytesToHex, type Hex, hexToBytes } from '../bloom/hex.js';
 import { bloomTestBits } from '../bloom/index.js';
 import { BLOOM_BYTE_LENGTH, DEFAULT_CONFIRMATIONS, HASH_LENGTH } from '../constants.js';
 import { BloomBitsError, ChainError, InvalidHexError } from '../errors.js';
-import { parseBlockRange } from '../filter/blockNumber.js';
+import { parseBlockNumber, parseBlockRange } from '../filter/blockNumber.js';
 import { compileFilter } from '../filter/compileFilter.js';
 import { filterLogs } from '../filter/filterLogs.js';
 import { normalizeFilter } from '../filter/normalizeFilter.js';
@@ -374,12 +374,12 @@ export class BloomIndex {
       const indexing = options.source
         ? this.indexHeaders(options.source).subscribe({ error: (e) => live.error(e) })
         : undefined;
+      const from = parseBlockNumber(options.fromBlock ?? 0, since);
+      // A start past the head means "live only".
       const history =
-        since >= 0
-          ? this.logs(filter, { fromBlock: options.fromBlock ?? 0, toBlock: since }, options)
-          : EMPTY;
+        since >= 0 && from <= since ? this.logs(filter, { fromBlock: from, toBlock: since }, options) : EMPTY;
       const future = live.pipe(
-        filterOp((h) => h.number > since),
+        filterOp((h) => h.number > since && h.number >= from),
         filterOp((h) => {
           const bloom = hexToBytes(h.logsBloom, BLOOM_BYTE_LENGTH);
           return groups.every((group) => group.some((clause) => bloomTestBits(bloom, clause)));
