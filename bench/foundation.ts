@@ -4,19 +4,10 @@
  * generator on sparse and ~30%-byte-density blooms.
  * Run: npx ts-node --transpile-only bench/foundation.ts
  */
+
+import { prng as rng } from '../spec/helpers/prng.js';
 import { compressBytes, decompressBytes } from '../src/bitutil/index.js';
 import { BloomBitsGenerator } from '../src/generator/index.js';
-
-/** Deterministic PRNG (xorshift32) so runs are comparable. */
-function rng(seed: number): () => number {
-  let x = seed | 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
-}
 
 /** Runs `fn` repeatedly for about `ms` milliseconds (after a warm-up) and returns calls per second. */
 function rate(fn: (i: number) => void, ms = 1000): number {

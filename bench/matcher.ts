@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { lastValueFrom, reduce } from 'rxjs';
+import { prng } from '../spec/helpers/prng.js';
 import { compressBytes } from '../src/bitutil/index.js';
 import { createMatcher } from '../src/matcher/matcher.js';
 import { storeRetriever } from '../src/matcher/storeRetriever.js';
@@ -33,14 +34,8 @@ const ROUNDS = 9;
 // Two keys' bits (address + topic); the one-key query uses the first three.
 const BITS = [1443, 481, 1060, 896, 1975, 1665];
 
-// mulberry32: a small seeded PRNG, so every run builds the same store.
-let seed = 42;
-const random = () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+// Seeded, so every run builds the same store.
+const random = prng(42);
 
 async function build(dir: string): Promise<ClassicLevel<Uint8Array, Uint8Array>> {
   const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });

@@ -25,6 +25,7 @@ import {
   startChain,
   uint256,
 } from '../spec/helpers/ganache.js';
+import { prng as mulberry32 } from '../spec/helpers/prng.js';
 import { bytesToHex, type Hex } from '../src/bloom/hex.js';
 import type { Log } from '../src/filter/types.js';
 
@@ -37,17 +38,6 @@ const timestampOf = (n: number) => GENESIS_TIME + BLOCK_TIME * n;
 const OUT_DIR = resolve(process.argv[2] ?? join(__dirname, '..', 'examples', 'data'));
 
 // --- deterministic randomness ------------------------------------------------------------------
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = mulberry32(0xb100b175);
 const int = (n: number) => Math.floor(random() * n); // 0..n-1
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;

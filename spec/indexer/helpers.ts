@@ -9,17 +9,9 @@ import { bytesToHex, type Hex, hexToBytes } from '../../src/bloom/hex.js';
 import { bloomIndexes, bloomTestBits, createBloom } from '../../src/bloom/index.js';
 import type { BlockHeader, LogFilter } from '../../src/filter/types.js';
 
-/** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.js';
+
+export { prng };
 
 const word = (label: string, bytes: number): Hex =>
   bytesToHex(keccak_256(new TextEncoder().encode(label)).slice(0, bytes));

@@ -16,20 +16,10 @@ import {
   vectorKey,
 } from '../../src/store/index.js';
 import { levelCall, mapLevelError } from '../../src/store/level-errors.js';
+import { prng as rng } from '../helpers/prng.js';
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 const SIZE = 64;
-
-/** Deterministic PRNG (xorshift32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let x = seed | 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
-}
 
 /** Generator output for one section of random sparse blooms (a few keys per block, some empty blocks). */
 function makeSection(seed: number, size = SIZE): Uint8Array[] {
