@@ -78,7 +78,11 @@ async function plainLoop(store: BloomBitsStore, bits: number[][]): Promise<numbe
 }
 
 async function pipeline(store: BloomBitsStore, bits: number[][]): Promise<number> {
-  const matcher = createMatcher({ retriever: storeRetriever(store), sectionSize: SECTION_SIZE });
+  const matcher = createMatcher({
+    retriever: storeRetriever(store),
+    sectionSize: SECTION_SIZE,
+    ...(process.env.CACHE_MB ? { cacheBytes: Number(process.env.CACHE_MB) * 2 ** 20 } : {}),
+  });
   return lastValueFrom(
     matcher
       .matchBits(
