@@ -3,6 +3,7 @@
  * reads the same vectors with one batched getMany per (bit, 16 sections) and ANDs them.
  *
  *   npx ts-node --transpile-only bench/matcher.ts [sections=5000] [density=0.1]
+ *   CACHE_MB=2 npx ts-node --transpile-only bench/matcher.ts   # a smaller shared cache for the pipeline
  *
  * Only the vectors of the queried bits are written (in the store's exact key layout):
  * writing all 2048 bits of 5,000 sections would take minutes and prove nothing more.
