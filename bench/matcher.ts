@@ -4,6 +4,7 @@
  *
  *   npx ts-node --transpile-only bench/matcher.ts [sections=5000] [density=0.1]
  *   CACHE_MB=2 npx ts-node --transpile-only bench/matcher.ts   # a smaller shared cache for the pipeline
+ *   WORKERS=6 LOOKAHEAD=64 npx ts-node --transpile-only bench/matcher.ts   # other pipeline settings
  *
  * Only the vectors of the queried bits are written (in the store's exact key layout):
  * writing all 2048 bits of 5,000 sections would take minutes and prove nothing more.
@@ -83,6 +84,8 @@ async function pipeline(store: BloomBitsStore, bits: number[][]): Promise<number
     retriever: storeRetriever(store),
     sectionSize: SECTION_SIZE,
     ...(process.env.CACHE_MB ? { cacheBytes: Number(process.env.CACHE_MB) * 2 ** 20 } : {}),
+    ...(process.env.WORKERS ? { workers: Number(process.env.WORKERS) } : {}),
+    ...(process.env.LOOKAHEAD ? { lookahead: Number(process.env.LOOKAHEAD) } : {}),
   });
   return lastValueFrom(
     matcher
