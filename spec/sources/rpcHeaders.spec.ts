@@ -5,6 +5,7 @@ import { bytesToHex, type Hex } from '../../src/bloom/hex.js';
 import { InvalidRangeError, SourceError } from '../../src/errors.js';
 import type { BlockHeader } from '../../src/filter/types.js';
 import { rpcHeaders } from '../../src/sources/rpcHeaders.js';
+import { hangingFetch } from './hangingFetch.js';
 
 type Req = { id: number; method: string; params: unknown[] };
 
@@ -156,12 +157,7 @@ describe('rpcHeaders against a fake node', () => {
 
   it('unsubscribing aborts every request in flight and starts no more', async () => {
     const signals: AbortSignal[] = [];
-    const hanging = ((_url: string, init?: RequestInit) => {
-      signals.push(init!.signal!);
-      return new Promise((_resolve, reject) =>
-        init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason)),
-      );
-    }) as unknown as typeof fetch;
+    const hanging = hangingFetch(signals);
     const sub = rpcHeaders('http://node', {
       toBlock: 10_000,
       batchSize: 10,

@@ -4,6 +4,7 @@ import type { Hex } from '../../src/bloom/hex.js';
 import { SourceError } from '../../src/errors.js';
 import type { Log } from '../../src/filter/types.js';
 import { rpcReceipts } from '../../src/sources/rpcReceipts.js';
+import { hangingFetch } from './hangingFetch.js';
 
 type Req = { id: number; method: string; params: unknown[] };
 
@@ -160,12 +161,7 @@ describe('rpcReceipts against ganache', () => {
 describe('rpcReceipts cancellation', () => {
   it('unsubscribing aborts the request', async () => {
     const signals: AbortSignal[] = [];
-    const hanging = ((_url: string, init?: RequestInit) => {
-      signals.push(init!.signal!);
-      return new Promise((_resolve, reject) =>
-        init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason)),
-      );
-    }) as unknown as typeof fetch;
+    const hanging = hangingFetch(signals);
     const source = rpcReceipts('http://127.0.0.1:1', { fetch: hanging });
     const sub = source({ number: 5 }).subscribe();
     await new Promise<void>((resolve) => setImmediate(resolve));
