@@ -1,7 +1,14 @@
 import { keccak_256 } from '@noble/hashes/sha3';
 import fc from 'fast-check';
 import { bytesToHex, hexToBytes } from '../../src/bloom/hex.js';
-import { bloomAdd, bloomIndexes, bloomTest, bloomTestBits, createBloom } from '../../src/bloom/index.js';
+import {
+  bloomAdd,
+  bloomIndexes,
+  bloomTest,
+  bloomTestBits,
+  bloomTestGroups,
+  createBloom,
+} from '../../src/bloom/index.js';
 import { InvalidBloomError } from '../../src/errors.js';
 import vectors from '../fixtures/bloom-vectors.json';
 
@@ -127,5 +134,23 @@ describe('createBloom', () => {
 
   test('no logs gives an empty bloom', () => {
     expect(createBloom([])).toEqual(new Uint8Array(256));
+  });
+});
+
+describe('bloomTestGroups', () => {
+  it('is the AND over groups of the OR over clauses of bloomTest (ASCII keys, testtest bloom)', () => {
+    const bloom = new Uint8Array(256);
+    for (const k of ['testtest', 'test', 'hallo', 'other']) bloomAdd(bloom, ascii(k));
+    const keys = ['testtest', 'test', 'hallo', 'other', 'tes', 'lo', 'absent-1', 'absent-2'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.constantFrom(...keys), { minLength: 1, maxLength: 3 }), { maxLength: 4 }),
+        (groups) => {
+          const expected = groups.every((g) => g.some((k) => bloomTest(bloom, ascii(k))));
+          const compiled = groups.map((g) => g.map((k) => bloomIndexes(ascii(k))));
+          expect(bloomTestGroups(bloom, compiled)).toBe(expected);
+        },
+      ),
+    );
   });
 });

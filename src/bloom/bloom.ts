@@ -50,6 +50,17 @@ export function bloomTestBits(bloom: Uint8Array, bits: readonly number[]): boole
   return true;
 }
 
+/**
+ * The header-bloom form of a compiled filter: true when every group has a
+ * clause whose bits are all set (AND of groups, OR of clauses).
+ */
+export function bloomTestGroups(
+  bloom: Uint8Array,
+  groups: readonly (readonly (readonly number[])[])[],
+): boolean {
+  return groups.every((group) => group.some((clause) => bloomTestBits(bloom, clause)));
+}
+
 /** Builds a block's logsBloom: the OR of every log's address and topics. */
 export function createBloom(logs: Iterable<BloomLog>): Uint8Array {
   const bloom = new Uint8Array(BLOOM_BYTE_LENGTH);

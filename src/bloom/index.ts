@@ -1,2 +1,10 @@
-export { assertBloom, type BloomLog, bloomAdd, bloomTest, bloomTestBits, createBloom } from './bloom.js';
+export {
+  assertBloom,
+  type BloomLog,
+  bloomAdd,
+  bloomTest,
+  bloomTestBits,
+  bloomTestGroups,
+  createBloom,
+} from './bloom.js';
 export { bloomIndexes } from './keys.js';

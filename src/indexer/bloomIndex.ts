@@ -16,7 +16,7 @@ import {
   throwError,
 } from 'rxjs';
 import { bytesToHex, type Hex, hexToBytes } from '../bloom/hex.js';
-import { bloomTestBits } from '../bloom/index.js';
+import { bloomTestGroups } from '../bloom/index.js';
 import { BLOOM_BYTE_LENGTH, DEFAULT_CONFIRMATIONS, HASH_LENGTH } from '../constants.js';
 import { BloomBitsError, ChainError, InvalidHexError } from '../errors.js';
 import { parseBlockNumber, parseBlockRange } from '../filter/blockNumber.js';
@@ -334,8 +334,7 @@ export class BloomIndex {
         toBlock >= tailStart
           ? rangeOf(lo, toBlock - lo + 1).pipe(
               filterOp((n) => {
-                const bloom = tail[n - tailStart]!.bloom;
-                return groups.every((group) => group.some((clause) => bloomTestBits(bloom, clause)));
+                return bloomTestGroups(tail[n - tailStart]!.bloom, groups);
               }),
             )
           : EMPTY;
@@ -381,8 +380,7 @@ export class BloomIndex {
       const future = live.pipe(
         filterOp((h) => h.number > since && h.number >= from),
         filterOp((h) => {
-          const bloom = hexToBytes(h.logsBloom, BLOOM_BYTE_LENGTH);
-          return groups.every((group) => group.some((clause) => bloomTestBits(bloom, clause)));
+          return bloomTestGroups(hexToBytes(h.logsBloom, BLOOM_BYTE_LENGTH), groups);
         }),
         concatMapEager((h) => options.receipts({ number: h.number, hash: h.hash }), options.concurrency ?? 4),
         concatMap((logs) => filterLogs(logs, normalized)),

@@ -1,6 +1,7 @@
 import type { AbstractLevel } from 'abstract-level';
 import { BLOOM_BYTE_LENGTH, HASH_LENGTH } from '../constants.js';
 import { CorruptDataError } from '../errors.js';
+import { decodeUint64, writeUint64 } from '../store/keys.js';
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 /** "iT" prefix: the tail's blocks, keyed by uint64 BE number. Not a go-ethereum key. */
@@ -16,7 +17,7 @@ export interface TailBlock {
 function tailKey(n: number): Uint8Array {
   const key = new Uint8Array(10);
   key.set(PREFIX);
-  new DataView(key.buffer).setBigUint64(2, BigInt(n));
+  writeUint64(key, 2, n);
   return key;
 }
 
@@ -38,7 +39,8 @@ export class TailStore {
     })) {
       const k = key as Uint8Array;
       const v = value as Uint8Array;
-      const number = Number(new DataView(k.buffer, k.byteOffset, k.byteLength).getBigUint64(2));
+      const number = decodeUint64(k.subarray(2));
+      if (number === undefined) throw new CorruptDataError('malformed tail key', { key: `iT${k.length}` });
       if (v.length !== HASH_LENGTH + BLOOM_BYTE_LENGTH) {
         throw new CorruptDataError(`tail entry of block ${number} has ${v.length} bytes`, {
           key: `iT${number}`,
