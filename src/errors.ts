@@ -121,3 +121,32 @@ export class InvalidBloomError extends BloomBitsError {
 export class StoreError extends BloomBitsError {
   override name = 'StoreError';
 }
+
+/** An option with a value it cannot take (a non-positive worker count, a negative timeout, ...). Names the option. */
+export class InvalidOptionError extends BloomBitsError {
+  override name = 'InvalidOptionError';
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`${option}: ${message}`);
+  }
+}
+
+/** Another writer (an `indexHeaders` run in this process, or another process) holds the index. */
+export class IndexBusyError extends BloomBitsError {
+  override name = 'IndexBusyError';
+}
+
+/** A query asked for blocks past what is indexed, with nothing indexing them (no clamp was asked for). */
+export class BeyondHeadError extends BloomBitsError {
+  override name = 'BeyondHeadError';
+  constructor(
+    message: string,
+    /** Highest block indexed (committed or tail); -1 when empty. */
+    readonly head: number,
+    readonly requested: number,
+  ) {
+    super(message);
+  }
+}
