@@ -29,12 +29,20 @@ export function parseBlockNumber(input: BlockNumberInput, latest?: number): numb
 
 /**
  * Resolves an inclusive range. Defaults: `fromBlock` 0, `toBlock` `'latest'`.
- * @throws InvalidRangeError when `toBlock < fromBlock` or an end is invalid.
+ * @throws InvalidRangeError when the range is not an object, has a key other than
+ * `fromBlock`/`toBlock`, `toBlock < fromBlock`, or an end is invalid.
  */
 export function parseBlockRange(
   range: { fromBlock?: BlockNumberInput; toBlock?: BlockNumberInput },
   latest?: number,
 ): { fromBlock: number; toBlock: number } {
+  if (range === null || typeof range !== 'object' || Array.isArray(range))
+    throw new InvalidRangeError(
+      `range must be an object { fromBlock, toBlock }, got ${range === null ? 'null' : Array.isArray(range) ? 'an array' : typeof range}`,
+    );
+  for (const key of Object.keys(range))
+    if (key !== 'fromBlock' && key !== 'toBlock')
+      throw new InvalidRangeError(`unknown range key ${JSON.stringify(key)} (allowed: fromBlock, toBlock)`);
   const fromBlock = parseBlockNumber(range.fromBlock ?? 0, latest);
   const toBlock = parseBlockNumber(range.toBlock ?? 'latest', latest);
   if (toBlock < fromBlock)

@@ -10,20 +10,11 @@ import type { LogFilter } from './types.js';
  * @throws InvalidFilterError before anything is fetched, on a malformed filter.
  */
 export function compileFilter(filter: LogFilter | NormalizedFilter): number[][][] {
-  const normalized = isNormalized(filter) ? filter : normalizeFilter(filter);
+  const normalized = normalizeFilter(filter);
   const groups: number[][][] = [];
   for (const list of [normalized.addresses, ...normalized.topics]) {
     if (list === null) continue;
     groups.push(list.map((hex) => bloomIndexes(hexToBytes(hex))));
   }
   return groups;
-}
-
-function isNormalized(filter: LogFilter | NormalizedFilter): filter is NormalizedFilter {
-  return (
-    typeof filter === 'object' &&
-    filter !== null &&
-    'addresses' in filter &&
-    Array.isArray((filter as NormalizedFilter).topics)
-  );
 }

@@ -28,12 +28,8 @@ export function logMatches(log: Log, filter: NormalizedFilter): boolean {
  * @throws InvalidFilterError when a raw filter is malformed.
  */
 export function filterLogs(logs: Iterable<Log>, filter: LogFilter | NormalizedFilter): Log[] {
-  const normalized = isNormalized(filter) ? filter : normalizeFilter(filter);
+  const normalized = normalizeFilter(filter);
   const out: Log[] = [];
   for (const log of logs) if (logMatches(log, normalized)) out.push(log);
   return out;
-}
-
-function isNormalized(filter: LogFilter | NormalizedFilter): filter is NormalizedFilter {
-  return 'addresses' in filter && Array.isArray((filter as NormalizedFilter).topics);
 }
