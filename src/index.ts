@@ -22,7 +22,9 @@ export type {
 export * from './generator/index.js';
 export { BloomIndex, type HeaderSource, type LogsOptions, type WatchOptions } from './indexer/bloomIndex.js';
 export { concatMapEager } from './indexer/concatMapEager.js';
+export { fetchCandidates } from './indexer/fetchCandidates.js';
 export type { BloomIndexOptions, IndexInfo, IndexProgress } from './indexer/types.js';
+export { blocksOfBatch } from './matcher/blockNumbers.js';
 export type { EngineStats } from './matcher/engine.js';
 export { createMatcher, type Matcher, type MatcherOptions, type MatchRange } from './matcher/matcher.js';
 export { storeRetriever } from './matcher/storeRetriever.js';

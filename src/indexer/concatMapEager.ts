@@ -1,16 +1,24 @@
-import { from, Observable, type ObservableInput, type OperatorFunction, type Subscription } from 'rxjs';
+import { Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
+import { checkConcurrency, Fifo, guarded, orderedPump } from './orderedPump.js';
 
 /**
  * Like `concatMap`, but up to `concurrency` inner observables run at once; their
  * values still come out in source order (each inner is buffered until those
- * before it completed).
+ * before it completed). An inner holds its slot until its values are out, so at
+ * most `concurrency` inners are running or buffered. Stack-safe: synchronous
+ * inners are started from a loop, not from each other's `complete`, so any
+ * number of them runs in constant stack depth.
+ *
+ * Errors: a throwing `project`, an inner's error and the source's error all end
+ * the stream with that error; `concurrency` that is not a positive integer fails
+ * the subscription with an `InvalidOptionError`.
  *
  * ```
  * source:  -a-b-c|              concurrency = 2
  * a:        ---A|
  * b:          -B|
  * c:            --C|
- * output:  -----(AB)--C|
+ * output:  ----(AB)--C|
  * ```
  */
 export function concatMapEager<T, R>(
@@ -19,55 +27,38 @@ export function concatMapEager<T, R>(
 ): OperatorFunction<T, R> {
   return (source) =>
     new Observable<R>((subscriber) => {
-      interface Slot {
-        values: R[];
-        done: boolean;
-        sub?: Subscription;
+      const invalid = checkConcurrency(concurrency);
+      if (invalid) {
+        subscriber.error(invalid);
+        return;
       }
-      const slots: Slot[] = [];
-      const waiting: T[] = [];
-      let active = 0;
-      let index = 0;
+      const backlog = new Fifo<T>();
       let sourceDone = false;
-      const drain = () => {
-        while (slots.length > 0) {
-          const head = slots[0]!;
-          for (const v of head.values.splice(0)) subscriber.next(v);
-          if (!head.done) return;
-          slots.shift();
-        }
-        if (sourceDone && waiting.length === 0 && active === 0) subscriber.complete();
-      };
-      const start = (value: T) => {
-        const slot: Slot = { values: [], done: false };
-        slots.push(slot);
-        active++;
-        slot.sub = from(project(value, index++)).subscribe({
-          next: (v) => {
-            slot.values.push(v);
-            if (slots[0] === slot) drain();
-          },
-          error: (e) => subscriber.error(e),
-          complete: () => {
-            slot.done = true;
-            active--;
-            const next = waiting.shift();
-            if (next !== undefined) start(next);
-            drain();
-          },
-        });
-      };
-      const outer = source.subscribe({
-        next: (value) => (active < concurrency ? start(value) : waiting.push(value)),
-        error: (e) => subscriber.error(e),
-        complete: () => {
-          sourceDone = true;
-          drain();
+      const pump = orderedPump(
+        subscriber,
+        concurrency,
+        {
+          take: () => (backlog.length > 0 ? { value: backlog.shift() } : undefined),
+          ended: () => sourceDone && backlog.length === 0,
         },
+        project,
+      );
+      const outer = source.subscribe({
+        next: guarded(subscriber, (value: T) => {
+          if (subscriber.closed) return;
+          backlog.push(value);
+          pump.run();
+        }),
+        error: (error) => subscriber.error(error),
+        complete: guarded(subscriber, () => {
+          sourceDone = true;
+          pump.run();
+        }),
       });
       return () => {
         outer.unsubscribe();
-        for (const slot of slots) slot.sub?.unsubscribe();
+        pump.teardown();
+        backlog.clear();
       };
     });
 }

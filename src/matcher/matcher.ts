@@ -1,6 +1,6 @@
-import { defer, EMPTY, Observable, range as rangeOf, type SchedulerLike, Subject, takeUntil } from 'rxjs';
+import { defer, EMPTY, merge, Observable, type SchedulerLike, Subject, takeUntil } from 'rxjs';
 import { DEFAULT_SECTION_SIZE } from '../constants.js';
-import { InvalidFilterError, InvalidRangeError } from '../errors.js';
+import { InvalidFilterError, InvalidOptionError, InvalidRangeError } from '../errors.js';
 import { parseBlockNumber } from '../filter/blockNumber.js';
 import { compileFilter } from '../filter/compileFilter.js';
 import type { BlockNumberInput, LogFilter } from '../filter/types.js';
@@ -42,6 +42,20 @@ export interface Matcher {
   match(filter: LogFilter, range: MatchRange): Observable<number>;
   /** As {@link match}, with precompiled groups: group → clause → bit indexes (AND of groups, OR of clauses). */
   matchBits(groups: readonly (readonly (readonly number[])[])[], range: MatchRange): Observable<number>;
+  /**
+   * The candidates as batches of sections, pull-driven: emits only batches with at
+   * least one candidate (bitsets clipped to the range, sections ascending), first
+   * {@link lookahead} of them, then one more per value of `credits$`. Batches ruled out
+   * on the way return their credit by themselves. No groups: every block of the range.
+   * Read a batch's blocks with `blocksOfBatch`.
+   */
+  matchBatches(
+    groups: readonly (readonly (readonly number[])[])[],
+    range: MatchRange,
+    credits$: Observable<unknown>,
+  ): Observable<SectionBatch>;
+  /** Batches {@link matchBatches} emits before it needs a credit. */
+  readonly lookahead: number;
   /** Retrieval and cache counters. */
   readonly stats: EngineStats;
   /** Forgets every cached vector (call after the underlying store changed). */
@@ -62,14 +76,17 @@ export function createMatcher(options: MatcherOptions): Matcher {
   const cacheBytes = options.cacheBytes ?? 32 * 1024 * 1024;
   const lookahead = options.lookahead ?? 2 * workers;
   if (!Number.isInteger(sectionSize) || sectionSize <= 0 || sectionSize % 8 !== 0) {
-    throw new RangeError(`sectionSize must be a positive multiple of 8, got ${sectionSize}`);
+    throw new InvalidOptionError('sectionSize', `must be a positive multiple of 8, got ${sectionSize}`);
   }
   for (const [name, value] of Object.entries({ workers, batch, lookahead })) {
     if (!Number.isInteger(value) || value < 1)
-      throw new RangeError(`${name} must be a positive integer, got ${value}`);
+      throw new InvalidOptionError(name, `must be a positive integer, got ${value}`);
   }
-  if (!(wait >= 0) || !(cacheBytes >= 0)) throw new RangeError('wait and cacheBytes must be non-negative');
-  if (typeof options.retriever !== 'function') throw new TypeError('retriever must be a function');
+  for (const [name, value] of Object.entries({ wait, cacheBytes })) {
+    if (!(value >= 0)) throw new InvalidOptionError(name, `must be a non-negative number, got ${value}`);
+  }
+  if (typeof options.retriever !== 'function')
+    throw new InvalidOptionError('retriever', 'must be a function');
 
   const engine = new RetrievalEngine({
     retriever: options.retriever,
@@ -81,24 +98,24 @@ export function createMatcher(options: MatcherOptions): Matcher {
     scheduler: options.scheduler,
   });
 
-  const matchBits = (
+  const matchBatches = (
     groups: readonly (readonly (readonly number[])[])[],
     range: MatchRange,
-  ): Observable<number> =>
+    credits$: Observable<unknown>,
+  ): Observable<SectionBatch> =>
     defer(() => {
       validateGroups(groups);
       const fromBlock = parseBlockNumber(range?.fromBlock);
       const toBlock = parseBlockNumber(range?.toBlock);
       if (toBlock < fromBlock)
         throw new InvalidRangeError(`reversed range: toBlock ${toBlock} < fromBlock ${fromBlock}`);
-      if (groups.length === 0) return rangeOf(fromBlock, toBlock - fromBlock + 1);
       if (groups.some((g) => g.length === 0)) return EMPTY;
-      return new Observable<number>((subscriber) => {
-        const credits = new Subject<void>();
-        let chain: Observable<SectionBatch> = sectionBatches(
-          { fromBlock, toBlock, sectionSize, batch, lookahead },
-          credits,
-        );
+      const walk = { fromBlock, toBlock, sectionSize, batch, lookahead };
+      if (groups.length === 0) return sectionBatches(walk, credits$);
+      return new Observable<SectionBatch>((subscriber) => {
+        // Credits of the head: the consumer's, plus the ones of batches ruled out on the way.
+        const returned = new Subject<void>();
+        let chain = sectionBatches(walk, merge(credits$, returned));
         for (const group of groups) chain = chain.pipe(subMatch(engine, group));
         const stop = new Subject<void>();
         const loop = engine.running$.subscribe({ error: (e) => subscriber.error(e) });
@@ -110,17 +127,35 @@ export function createMatcher(options: MatcherOptions): Matcher {
           engine.atomically(() => stop.next());
           loop.unsubscribe();
         });
-        chain
-          .pipe(
-            blockNumbers(sectionSize, () => credits.next()),
-            takeUntil(stop),
-          )
-          .subscribe(subscriber);
+        chain.pipe(takeUntil(stop)).subscribe({
+          next: (b) => {
+            try {
+              // sectionBatches counts a credit that comes back while it emits: no recursion here.
+              if (b.sections.length === 0) returned.next();
+              else subscriber.next(b);
+            } catch (error) {
+              subscriber.error(error);
+            }
+          },
+          error: (e) => subscriber.error(e),
+          complete: () => subscriber.complete(),
+        });
       });
+    });
+
+  const matchBits = (
+    groups: readonly (readonly (readonly number[])[])[],
+    range: MatchRange,
+  ): Observable<number> =>
+    defer(() => {
+      const credits = new Subject<void>();
+      return matchBatches(groups, range, credits).pipe(blockNumbers(sectionSize, () => credits.next()));
     });
 
   return {
     sectionSize,
+    lookahead,
+    matchBatches,
     matchBits,
     match: (filter, range) => defer(() => matchBits(compileFilter(filter), range)),
     get stats() {

@@ -17,7 +17,8 @@ export interface SectionWalk {
  * each section with its all-ones bitset clipped to the range. Pull-driven: it
  * emits `lookahead` batches, then one more per value of `credits$`, so a query
  * over millions of blocks holds a bounded number of batches. Credits that come
- * back while it is emitting are counted, not recursed into.
+ * back while it is emitting are counted, not recursed into. An error of
+ * `credits$` errors the stream.
  *
  * ```
  * credits:  -----c---c---c--|      lookahead = 2, four batches
@@ -35,6 +36,16 @@ export function sectionBatches(walk: SectionWalk, credits$: Observable<unknown>)
     const drain = () => {
       if (emitting) return;
       emitting = true;
+      try {
+        pump();
+      } catch (error) {
+        subscriber.error(error);
+      } finally {
+        emitting = false;
+      }
+      if (next > last && !subscriber.closed) subscriber.complete();
+    };
+    const pump = () => {
       while (credit > 0 && next <= last && !subscriber.closed) {
         credit--;
         const end = Math.min(last, next + batch - 1);
@@ -47,12 +58,13 @@ export function sectionBatches(walk: SectionWalk, credits$: Observable<unknown>)
         next = end + 1;
         subscriber.next({ sections, bitsets });
       }
-      emitting = false;
-      if (next > last) subscriber.complete();
     };
-    const subscription = credits$.subscribe(() => {
-      credit++;
-      drain();
+    const subscription = credits$.subscribe({
+      next: () => {
+        credit++;
+        drain();
+      },
+      error: (error) => subscriber.error(error),
     });
     drain();
     return subscription;
