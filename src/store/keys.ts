@@ -3,7 +3,11 @@
  * - vector key, 43 bytes: 'B' ‖ uint16 BE bit ‖ uint64 BE section ‖ 32-byte section head hash;
  * - "iB" + "count" → uint64 BE number of stored sections;
  * - "iB" + "shead" + uint64 BE section → 32-byte section head hash;
- * - "iB" + "ssize" → uint64 BE section size (our own addition, not in geth).
+ * - "iB" + "ssize" → uint64 BE section size (ours, not in geth);
+ * - "iB" + "csum" + uint64 BE section → 32-byte section checksum (ours, see checksum.ts);
+ * - "iB" + "cfrom" → uint64 BE first checksummed section (ours: every section in
+ *   cfrom..count-1 has a checksum, none below; absent when no section has one).
+ * go-ethereum ignores our keys; its own keys and values are byte-identical.
  */
 
 /** Prefix byte of every bit-vector key ('B'). */
@@ -19,7 +23,14 @@ const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(
 export const COUNT_KEY: Uint8Array = ascii('iBcount');
 /** Key of the recorded section size (ours: detects reopening with another size). */
 export const SECTION_SIZE_KEY: Uint8Array = ascii('iBssize');
-const SHEAD_PREFIX = ascii('iBshead');
+/** Key of the first checksummed section (ours). */
+export const CHECKSUM_FROM_KEY: Uint8Array = ascii('iBcfrom');
+/** Prefix of the section head keys. */
+export const SHEAD_PREFIX: Uint8Array = ascii('iBshead');
+/** Prefix of the section checksum keys (ours). */
+export const CSUM_PREFIX: Uint8Array = ascii('iBcsum');
+/** Prefix of the unindexed tail's keys ("iT" ‖ uint64 BE block; written by the indexer). */
+export const TAIL_PREFIX: Uint8Array = ascii('iT');
 
 /** Writes `n` (0..2^53-1) as 8 big-endian bytes at `buf[at…]`. */
 export function writeUint64(buf: Uint8Array, at: number, n: number): void {
@@ -73,12 +84,47 @@ export function vectorKey(bit: number, section: number, head: Uint8Array): Uint8
   return key;
 }
 
+/** `prefix` ‖ uint64 BE `n`. */
+export function prefixedUint64(prefix: Uint8Array, n: number): Uint8Array {
+  const key = new Uint8Array(prefix.length + 8);
+  key.set(prefix);
+  writeUint64(key, prefix.length, n);
+  return key;
+}
+
 /** Key of the head hash of `section`. */
 export function sectionHeadKey(section: number): Uint8Array {
-  const key = new Uint8Array(SHEAD_PREFIX.length + 8);
-  key.set(SHEAD_PREFIX);
-  writeUint64(key, SHEAD_PREFIX.length, section);
-  return key;
+  return prefixedUint64(SHEAD_PREFIX, section);
+}
+
+/** Key of the checksum of `section` (ours). */
+export function sectionChecksumKey(section: number): Uint8Array {
+  return prefixedUint64(CSUM_PREFIX, section);
+}
+
+/** Key range of every key `prefix` ‖ uint64 (from `from` on). */
+export function uint64Range(prefix: Uint8Array, from = 0): { gte: Uint8Array; lt: Uint8Array } {
+  const lt = prefix.slice();
+  lt[lt.length - 1]! += 1; // our prefixes never end in 0xff
+  return { gte: prefixedUint64(prefix, from), lt };
+}
+
+/** Readable name of a key for error details: 'iBshead/12', 'B/bit/section', else hex. */
+export function keyName(key: Uint8Array): string {
+  const named = [SHEAD_PREFIX, CSUM_PREFIX, TAIL_PREFIX].find(
+    (p) => key.length === p.length + 8 && p.every((b, i) => key[i] === b),
+  );
+  if (named !== undefined) {
+    const n = decodeUint64(key.subarray(named.length));
+    const name = String.fromCharCode(...named);
+    return n === undefined ? `${name}/?` : `${name}/${n}`;
+  }
+  if (key.length === VECTOR_KEY_LENGTH && key[0] === VECTOR_PREFIX) {
+    const section = decodeUint64(key.subarray(3, 11));
+    return `B/${(key[1]! << 8) | key[2]!}/${section ?? '?'}`;
+  }
+  if (key.every((b) => b >= 0x20 && b < 0x7f)) return String.fromCharCode(...key);
+  return `0x${Array.from(key, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
 /** Key range holding every vector of `bit` for sections >= `fromSection` (any head). */
