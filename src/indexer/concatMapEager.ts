@@ -18,7 +18,7 @@ import { checkConcurrency, Fifo, guarded, orderedPump } from './orderedPump.js';
  * a:        ---A|
  * b:          -B|
  * c:            --C|
- * output:  ----(AB)--C|
+ * output:  ----AB-C|
  * ```
  */
 export function concatMapEager<T, R>(
