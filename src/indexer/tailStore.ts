@@ -6,6 +6,8 @@ import { decodeUint64, writeUint64 } from '../store/keys.js';
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 /** "iT" prefix: the tail's blocks, keyed by uint64 BE number. Not a go-ethereum key. */
 const PREFIX = new Uint8Array([0x69, 0x54]);
+/** "iCgenesis": the hash of block 0 of the chain this index holds. Not a go-ethereum key. */
+export const GENESIS_KEY = new TextEncoder().encode('iCgenesis');
 
 /** One tail block as persisted: its hash and logsBloom. */
 export interface TailBlock {
@@ -14,24 +16,58 @@ export interface TailBlock {
   bloom: Uint8Array;
 }
 
-function tailKey(n: number): Uint8Array {
+/** A put or del for one atomic `db.batch` (the store's `extraOps` take the same shape). */
+export type TailOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
+
+/** The key of tail block `n`. */
+export function tailKey(n: number): Uint8Array {
   const key = new Uint8Array(10);
   key.set(PREFIX);
   writeUint64(key, 2, n);
   return key;
 }
 
+/** Puts of `blocks` as tail entries. */
+export function tailPuts(blocks: readonly TailBlock[]): TailOp[] {
+  return blocks.map((b) => {
+    const value = new Uint8Array(HASH_LENGTH + BLOOM_BYTE_LENGTH);
+    value.set(b.hash);
+    value.set(b.bloom, HASH_LENGTH);
+    return { type: 'put', key: tailKey(b.number), value };
+  });
+}
+
+/** Dels of the tail entries of blocks `[from, to)`. */
+export function tailDels(from: number, to: number): TailOp[] {
+  const ops: TailOp[] = [];
+  for (let n = from; n < to; n++) ops.push({ type: 'del', key: tailKey(n) });
+  return ops;
+}
+
+/** What {@link TailStore.load} finds. */
+export interface LoadedTail {
+  blocks: TailBlock[];
+  /** The recorded hash of block 0, if any. */
+  genesis: Uint8Array | undefined;
+}
+
 /**
  * Persists the unindexed tail (blocks not yet in a committed section) next to
- * the bloom bits, so a restart resumes where the last flush left off.
+ * the bloom bits, so a restart resumes where the last flush left off. Reading
+ * never writes: entries below the committed range (which an older version could
+ * leave after a crash) are skipped, not deleted.
  */
 export class TailStore {
   // biome-ignore lint/suspicious/noExplicitAny: any abstract-level flavour (classic, memory, browser, sublevel)
   constructor(private readonly db: AbstractLevel<any, any, any>) {}
 
-  /** The contiguous run of persisted tail blocks starting at `from`. */
-  async load(from: number): Promise<TailBlock[]> {
-    const out: TailBlock[] = [];
+  /**
+   * The persisted tail from `from` (the first block past the committed sections) and the genesis hash.
+   * @throws CorruptDataError naming the key when an entry is malformed or the entries do not
+   * form one run starting at `from`.
+   */
+  async load(from: number): Promise<LoadedTail> {
+    const blocks: TailBlock[] = [];
     for await (const [key, value] of this.db.iterator({
       ...VIEW,
       gte: tailKey(from),
@@ -39,42 +75,33 @@ export class TailStore {
     })) {
       const k = key as Uint8Array;
       const v = value as Uint8Array;
-      const number = decodeUint64(k.subarray(2));
-      if (number === undefined) throw new CorruptDataError('malformed tail key', { key: `iT${k.length}` });
+      const number = k.length === 10 ? decodeUint64(k.subarray(2)) : undefined;
+      if (number === undefined) {
+        throw new CorruptDataError('malformed tail key', { key: `iT${Buffer.from(k).toString('hex')}` });
+      }
       if (v.length !== HASH_LENGTH + BLOOM_BYTE_LENGTH) {
         throw new CorruptDataError(`tail entry of block ${number} has ${v.length} bytes`, {
           key: `iT${number}`,
         });
       }
-      if (number !== from + out.length) break;
-      out.push({ number, hash: v.slice(0, HASH_LENGTH), bloom: v.slice(HASH_LENGTH) });
+      const expected = from + blocks.length;
+      if (number !== expected) {
+        throw new CorruptDataError(
+          `tail entry of block ${number} found where block ${expected} was expected (the tail must continue the committed sections without gaps)`,
+          { key: `iT${number}` },
+        );
+      }
+      blocks.push({ number, hash: v.slice(0, HASH_LENGTH), bloom: v.slice(HASH_LENGTH) });
     }
-    return out;
+    const genesis = (await this.db.get(GENESIS_KEY, VIEW)) as Uint8Array | undefined;
+    if (genesis !== undefined && genesis.length !== HASH_LENGTH) {
+      throw new CorruptDataError(`genesis hash has ${genesis.length} bytes`, { key: 'iCgenesis' });
+    }
+    return { blocks, genesis: genesis === undefined ? undefined : genesis.slice() };
   }
 
-  /** Writes `blocks` and deletes tail entries in `[deleteFrom, deleteTo)`, in one batch. */
-  async write(blocks: readonly TailBlock[], deleteFrom?: number, deleteTo?: number): Promise<void> {
-    // biome-ignore lint/suspicious/noExplicitAny: batch operations are typed per db flavour
-    const ops: any[] = [];
-    if (deleteFrom !== undefined && deleteTo !== undefined) {
-      for (let n = deleteFrom; n < deleteTo; n++) ops.push({ type: 'del', key: tailKey(n), ...VIEW });
-    }
-    for (const b of blocks) {
-      const value = new Uint8Array(HASH_LENGTH + BLOOM_BYTE_LENGTH);
-      value.set(b.hash);
-      value.set(b.bloom, HASH_LENGTH);
-      ops.push({ type: 'put', key: tailKey(b.number), value, ...VIEW });
-    }
-    if (ops.length > 0) await this.db.batch(ops, VIEW);
-  }
-
-  /** Deletes every tail entry below `to` (left over when a crash came between a commit and its clean-up). */
-  async truncateBelow(to: number): Promise<void> {
-    if (to > 0) await this.db.clear({ ...VIEW, gte: tailKey(0), lt: tailKey(to) });
-  }
-
-  /** Deletes every tail entry at or above `from`. */
-  async truncate(from: number): Promise<void> {
-    await this.db.clear({ ...VIEW, gte: tailKey(from), lt: tailKey(2 ** 53) });
+  /** Runs `ops` in one atomic batch. */
+  async batch(ops: readonly TailOp[]): Promise<void> {
+    if (ops.length > 0) await this.db.batch(ops.map((op) => ({ ...op, ...VIEW })) as never, VIEW);
   }
 }

@@ -14,6 +14,8 @@ export interface BloomIndexOptions {
   cacheBytes?: number;
   /** Scheduler for matcher timers (tests). */
   scheduler?: SchedulerLike;
+  /** Open the store read-only: queries work, `indexHeaders` fails on its first write. */
+  readOnly?: boolean;
 }
 
 /** What {@link BloomIndex.indexHeaders} reports as it goes. */
@@ -40,4 +42,13 @@ export interface IndexInfo {
   head: number;
   /** Blocks in the unindexed tail. */
   tailLength: number;
+}
+
+/** Options of {@link BloomIndex.indexHeaders}. */
+export interface IndexHeadersOptions {
+  /**
+   * Lets a reorg roll back committed sections (a fork below the first tail block).
+   * Default false: such a reorg fails with `ChainError` and changes nothing.
+   */
+  allowDeepReorg?: boolean;
 }

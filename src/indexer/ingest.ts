@@ -1,0 +1,391 @@
+import { from, Observable, type ObservableInput, type Subscription, takeWhile } from 'rxjs';
+import { hexToBytes } from '../bloom/hex.js';
+import { BLOOM_BYTE_LENGTH, HASH_LENGTH } from '../constants.js';
+import { ChainError, InvalidHexError } from '../errors.js';
+import type { BlockHeader } from '../filter/types.js';
+import { hashAt, headOf, type IndexSnapshot, knownAtOrBelow, sameHash, tailStartOf } from './snapshot.js';
+import type { IndexHeadersOptions, IndexProgress } from './types.js';
+
+/** Headers to index: an Observable, or a factory that can restart from a lower block after a reorg. */
+export type HeaderSource =
+  | ObservableInput<BlockHeader>
+  | ((fromBlock: number) => ObservableInput<BlockHeader>);
+
+/** A header with its fields decoded (and the original, for `heads$`). */
+export interface ParsedHeader {
+  readonly number: number;
+  readonly hash: Uint8Array;
+  readonly parentHash: Uint8Array;
+  readonly bloom: Uint8Array;
+  readonly raw: BlockHeader;
+}
+
+/** What the ingest loop drives: the index's writer side. */
+export interface IngestTarget {
+  /** The current state. */
+  snapshot(): IndexSnapshot;
+  /** Appends the next header to the tail (synchronously) and publishes it. */
+  accept(header: ParsedHeader): void;
+  /** The write the last accept made due, if any. */
+  due(): 'commit' | 'flush' | undefined;
+  commit(): Promise<void>;
+  flush(): Promise<void>;
+  /** Drops every block at or above `block` (whole sections when `block` is below the tail). */
+  rollback(block: number): Promise<void>;
+}
+
+/** One async write between two headers; headers arriving meanwhile queue up. */
+interface Effect {
+  run: () => Promise<void>;
+  /** Headers to handle again once the effect is done (a reorg's replay). */
+  replay?: readonly ParsedHeader[];
+  /** Resubscribe the (factory) source from this block once done. */
+  restart?: number;
+  /** Emit progress once done. */
+  progress?: boolean;
+}
+
+/** A FIFO queue with O(1) shift and unshift of a batch at the front. */
+class Queue<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(item: T): void {
+    this.items.push(item);
+  }
+  shift(): T {
+    const item = this.items[this.head]!;
+    this.items[this.head++] = undefined as T;
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+  unshiftAll(items: readonly T[]): void {
+    this.items = [...items, ...this.items.slice(this.head)];
+    this.head = 0;
+  }
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
+const nothing = async (): Promise<void> => undefined;
+
+/**
+ * The ingest loop of {@link BloomIndex.indexHeaders}: a reducer over headers
+ * whose writes (flush, commit, rollback) are Promises run one at a time by an
+ * explicit pump. Headers are handled in a plain loop and queue up while a write
+ * is in flight, so neither synchronous nor asynchronous sources recurse, at
+ * any length.
+ *
+ * Reorgs: headers below the index head are compared with the hashes the index
+ * knows (tail blocks, section heads, block 0). The last match is the verified
+ * point; headers after it that the index cannot compare (inside committed
+ * sections) are kept until the next comparable block, so a mismatch there can
+ * roll back to just above the verified point and replay them. Nothing is
+ * rolled back before the fork point is established. When the source's first
+ * header is already past the fork, a factory source is resubscribed from
+ * exponentially lower known blocks (O(log depth) restarts); a plain source
+ * fails with ChainError.
+ *
+ * `onSettled` runs once no write is in flight any more after the run ended
+ * (completion, error or unsubscription).
+ */
+export function ingestHeaders(
+  target: IngestTarget,
+  source: HeaderSource,
+  options: IndexHeadersOptions,
+  onSettled: () => void,
+): Observable<IndexProgress> {
+  return new Observable<IndexProgress>((subscriber) => {
+    const factory = typeof source === 'function';
+    const size = target.snapshot().sectionSize;
+    const started = Date.now();
+    let accepted = 0;
+    const progress = (): IndexProgress => {
+      const s = target.snapshot();
+      return {
+        sections: s.count,
+        blocks: accepted,
+        headNumber: headOf(s),
+        blocksPerSecond: accepted / Math.max(1e-3, (Date.now() - started) / 1000),
+      };
+    };
+
+    const queue = new Queue<ParsedHeader | BlockHeader>();
+    let run = 0;
+    let sourceSub: Subscription | undefined;
+    let sourceDone = false;
+    let busy = false;
+    let pumping = false;
+    /** No more headers are handled: finished, failed or unsubscribed. */
+    let stopped = false;
+    let settled = false;
+    // Per source run: the previous header, the last one equal to the index, and the headers after it.
+    let last: ParsedHeader | undefined;
+    let verified: ParsedHeader | undefined;
+    let buffer: ParsedHeader[] = [];
+    // Exponential walk back: distance from the anchor, lowest block asked for so far.
+    let probe: { anchor: number; distance: number; lowest: number } | undefined;
+
+    const settle = () => {
+      if (settled || busy || !stopped) return;
+      settled = true;
+      onSettled();
+    };
+
+    const resetRun = () => {
+      last = undefined;
+      verified = undefined;
+      buffer = [];
+    };
+
+    const subscribeSource = (fromBlock: number) => {
+      const id = ++run;
+      sourceDone = false;
+      queue.clear();
+      resetRun();
+      sourceSub?.unsubscribe();
+      let input: ObservableInput<BlockHeader>;
+      try {
+        input = factory ? (source as (n: number) => ObservableInput<BlockHeader>)(fromBlock) : source;
+        const sub = from(input)
+          .pipe(takeWhile(() => id === run && !stopped))
+          .subscribe({
+            next: (header) => {
+              queue.push(header);
+              pump();
+            },
+            error: (e) => {
+              if (id === run) fail(e);
+            },
+            complete: () => {
+              if (id !== run) return;
+              sourceDone = true;
+              pump();
+            },
+          });
+        if (id === run && !stopped) sourceSub = sub;
+        else sub.unsubscribe();
+      } catch (e) {
+        fail(e);
+      }
+    };
+
+    /** Ends with `error` once the write in flight (if any) is done, after flushing what was accepted. */
+    const fail = (error: unknown) => {
+      if (stopped) return;
+      stopped = true;
+      run++;
+      sourceSub?.unsubscribe();
+      const end = () => {
+        busy = true;
+        target
+          .flush()
+          .catch(() => undefined)
+          .then(() => {
+            busy = false;
+            subscriber.error(error);
+            settle();
+          });
+      };
+      if (busy) pendingEnd = end;
+      else end();
+    };
+    let pendingEnd: (() => void) | undefined;
+
+    const finish = () => {
+      stopped = true;
+      busy = true;
+      target.flush().then(
+        () => {
+          busy = false;
+          subscriber.next(progress());
+          subscriber.complete();
+          settle();
+        },
+        (e) => {
+          busy = false;
+          subscriber.error(e);
+          settle();
+        },
+      );
+    };
+
+    const start = (effect: Effect) => {
+      busy = true;
+      effect.run().then(
+        () => {
+          busy = false;
+          if (pendingEnd) return pendingEnd();
+          if (stopped) return settle();
+          if (effect.replay) queue.unshiftAll(effect.replay);
+          if (effect.progress) subscriber.next(progress());
+          if (effect.restart !== undefined) subscribeSource(effect.restart);
+          pump();
+        },
+        (e) => {
+          busy = false;
+          if (pendingEnd) return pendingEnd();
+          if (stopped) return settle();
+          fail(e);
+        },
+      );
+    };
+
+    const pump = () => {
+      if (pumping || busy || stopped) return;
+      pumping = true;
+      try {
+        while (!busy && !stopped) {
+          if (queue.length === 0) {
+            if (sourceDone) finish();
+            break;
+          }
+          const effect = handle(queue.shift());
+          if (effect !== undefined) start(effect);
+        }
+      } catch (e) {
+        fail(e);
+      } finally {
+        pumping = false;
+      }
+    };
+
+    /** Handles one header; returns the write it calls for, if any. */
+    const handle = (input: ParsedHeader | BlockHeader): Effect | undefined => {
+      const h = isParsed(input) ? input : parseHeader(input);
+      const snap = target.snapshot();
+      const next = headOf(snap) + 1;
+      const n = h.number;
+      if (last !== undefined) {
+        if (n !== last.number + 1) {
+          throw new ChainError(`headers skip from block ${last.number + 1} to ${n}`);
+        }
+        if (!sameHash(h.parentHash, last.hash)) {
+          throw new ChainError(`block ${n} does not build on block ${n - 1} from the same source`);
+        }
+      } else if (n > next) {
+        throw new ChainError(`headers skip from block ${next} to ${n}`);
+      }
+      last = h;
+
+      if (n === next) {
+        if (n === 0) {
+          if (snap.genesis !== undefined && !sameHash(snap.genesis, h.hash)) throw anotherChain();
+        } else if (!sameHash(hashAt(snap, n - 1), h.parentHash)) {
+          return lower(snap, h);
+        }
+        target.accept(h);
+        accepted++;
+        probe = undefined;
+        verified = h;
+        buffer = [];
+        const due = target.due();
+        if (due === undefined) return undefined;
+        return { run: due === 'commit' ? () => target.commit() : () => target.flush(), progress: true };
+      }
+
+      // Below the head: compare with what the index knows.
+      const known = hashAt(snap, n);
+      if (known === undefined) {
+        buffer.push(h);
+        return undefined;
+      }
+      if (sameHash(known, h.hash)) {
+        verified = h;
+        buffer = [];
+        return undefined;
+      }
+      if (verified !== undefined) return rollbackTo(snap, verified.number + 1, [verified, ...buffer, h]);
+      const first = buffer[0] ?? h;
+      if (first.number > 0 && sameHash(hashAt(snap, first.number - 1), first.parentHash)) {
+        return rollbackTo(snap, first.number, [...buffer, h]);
+      }
+      return lower(snap, first);
+    };
+
+    /** The fork is at `fork` (the first differing block): roll back, then replay from the new head. */
+    const rollbackTo = (snap: IndexSnapshot, fork: number, seen: readonly ParsedHeader[]): Effect => {
+      const tailStart = tailStartOf(snap);
+      if (fork < tailStart && options.allowDeepReorg !== true) {
+        throw new ChainError(
+          `reorg at block ${fork} would roll back committed sections ${Math.floor(fork / size)}..${snap.count - 1}; ` +
+            'pass allowDeepReorg to allow it',
+        );
+      }
+      const newNext = fork >= tailStart ? fork : Math.floor(fork / size) * size;
+      const replay = seen.filter((x) => x.number >= newNext);
+      if (replay[0]?.number !== newNext) {
+        throw new ChainError(`cannot replay from block ${newNext} after a reorg at block ${fork}`);
+      }
+      resetRun();
+      return { run: () => target.rollback(fork), replay };
+    };
+
+    /** The fork is below the lowest header seen: resubscribe lower (factory) or give up (plain). */
+    const lower = (snap: IndexSnapshot, lowest: ParsedHeader): Effect => {
+      if (lowest.number === 0) throw anotherChain();
+      if (!factory) {
+        throw new ChainError(
+          `block ${lowest.number} does not build on the indexed chain and the fork is below the source's first header; ` +
+            'pass a factory source or a source starting at or below the fork point',
+        );
+      }
+      if (probe === undefined) probe = { anchor: lowest.number, distance: 1, lowest: lowest.number };
+      if (probe.lowest === 0) throw anotherChain();
+      probe.distance *= 2;
+      const below = Math.min(probe.anchor - probe.distance, probe.lowest - 1, lowest.number - 1);
+      const at = knownAtOrBelow(snap, Math.max(0, below));
+      probe.lowest = at;
+      run++; // stops the current source at its next emission
+      return { run: nothing, restart: at };
+    };
+
+    subscribeSource(headOf(target.snapshot()) + 1);
+    return () => {
+      if (!stopped) {
+        stopped = true;
+        run++;
+        sourceSub?.unsubscribe();
+      }
+      pendingEnd = undefined;
+      settle();
+    };
+  });
+}
+
+function anotherChain(): ChainError {
+  return new ChainError(
+    'block 0 from the source differs from the indexed block 0: the source serves another chain',
+  );
+}
+
+function isParsed(x: ParsedHeader | BlockHeader): x is ParsedHeader {
+  return (x as ParsedHeader).raw !== undefined && (x as ParsedHeader).bloom instanceof Uint8Array;
+}
+
+/** Decodes a header's fields. @throws ChainError on a malformed header. */
+export function parseHeader(header: BlockHeader): ParsedHeader {
+  if (header === null || typeof header !== 'object') throw new ChainError('header must be an object');
+  const { number } = header;
+  if (!Number.isSafeInteger(number) || number < 0)
+    throw new ChainError(`bad header number: ${String(number)}`);
+  try {
+    return {
+      number,
+      hash: hexToBytes(header.hash, HASH_LENGTH),
+      parentHash: hexToBytes(header.parentHash, HASH_LENGTH),
+      bloom: hexToBytes(header.logsBloom, BLOOM_BYTE_LENGTH),
+      raw: header,
+    };
+  } catch (e) {
+    if (e instanceof InvalidHexError) throw new ChainError(`bad header ${number}: ${e.message}`);
+    throw e;
+  }
+}
