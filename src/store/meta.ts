@@ -1,4 +1,4 @@
-import { decompressBytes } from '../bitutil/index.js';
+import { copyBytes, decompressBytes } from '../bitutil/index.js';
 import { DEFAULT_SECTION_SIZE } from '../constants.js';
 import { CorruptDataError, DecompressError, StoreError } from '../errors.js';
 import {
@@ -107,7 +107,7 @@ export async function readMeta(db: Db, opts: ReadOptions): Promise<StoreMeta> {
           section,
         });
       }
-      heads.push(value.slice());
+      heads.push(copyBytes(value));
     }
   } finally {
     await it.close();

@@ -82,14 +82,14 @@ export async function verifyStore(
   const db = store.db;
   if (db.supports.explicitSnapshots === true) {
     // Take the snapshot between writes, so it matches the store's in-memory heads.
-    const snapshot = await store.whileIdle(async () => db.snapshot());
+    const [snapshot, known] = await store.whileIdle(async () => [db.snapshot(), store.heads()] as const);
     try {
-      return await check(store, { ...VIEW, snapshot }, options);
+      return await check(store, known, { ...VIEW, snapshot }, options);
     } finally {
       await snapshot.close();
     }
   }
-  return store.whileIdle(() => check(store, VIEW, options));
+  return store.whileIdle(() => check(store, store.heads(), VIEW, options));
 }
 
 /** The report of a db whose metadata does not open. */
@@ -108,8 +108,10 @@ function failedMeta(err: CorruptDataError): VerifyReport {
   };
 }
 
+/** Checks what `opts` reads against the store's heads at that moment (`known`). */
 async function check(
   store: BloomBitsStore,
+  known: readonly Uint8Array[],
   opts: ReadOptions,
   options: VerifyOptions,
 ): Promise<VerifyReport> {
@@ -125,7 +127,6 @@ async function check(
   const problems: VerifyProblem[] = [];
   const heads = meta.heads;
   const count = meta.count;
-  const known = store.heads();
   if (known.length !== count || known.some((h, s) => !sameBytes(h, heads[s]!))) {
     problems.push({
       key: 'iBcount',

@@ -1,0 +1,75 @@
+import { MemoryLevel } from 'memory-level';
+import { bytesToHex } from '../../src/bloom/hex.js';
+import {
+  type BloomBitsDb,
+  BloomBitsStore,
+  CHECKSUM_FROM_KEY,
+  SECTION_SIZE_KEY,
+} from '../../src/store/index.js';
+import { prng } from '../helpers/prng.js';
+
+export const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
+
+/** A fresh in-memory binary db. */
+export const memoryDb = (): BloomBitsDb => new MemoryLevel<Uint8Array, Uint8Array>(VIEW);
+
+/** A 32-byte head hash derived from a number. */
+export const headOf = (n: number): Uint8Array =>
+  Uint8Array.from({ length: 32 }, (_, i) => (n * 31 + i * 7 + 1) & 0xff);
+
+/**
+ * 2048 random vectors of `size` blocks, in a mix of densities (all-zero, sparse,
+ * dense), so stored values are empty, sparse-encoded and raw.
+ */
+export function randomSection(seed: number, size: number): Uint8Array[] {
+  const rand = prng(seed);
+  return Array.from({ length: 2048 }, () => {
+    const v = new Uint8Array(size / 8);
+    const density = [0, 0.01, 0.05, 0.5][Math.floor(rand() * 4)]!;
+    for (let i = 0; i < size; i++) if (rand() < density) v[i >> 3]! |= 0x80 >> (i & 7);
+    return v;
+  });
+}
+
+/** A store of `sections` random sections written by this project. */
+export async function buildStore(
+  db: BloomBitsDb,
+  size: number,
+  sections: number,
+  seed = 1,
+): Promise<BloomBitsStore> {
+  const store = await BloomBitsStore.open(db, { sectionSize: size });
+  for (let s = 0; s < sections; s++)
+    await store.writeSection(s, headOf(seed * 1000 + s), randomSection(seed * 1000 + s, size));
+  return store;
+}
+
+/** Turns a db written by this project into what go-ethereum writes: drops our own keys (ssize, checksums, cfrom). */
+export async function toGethFormat(db: BloomBitsDb): Promise<void> {
+  const ours: Uint8Array[] = [SECTION_SIZE_KEY, CHECKSUM_FROM_KEY];
+  for await (const key of db.keys({ keyEncoding: 'view' })) {
+    if (bytesToHex(key as Uint8Array).startsWith('0x69426373756d')) ours.push(key as Uint8Array); // "iBcsum"
+  }
+  await db.batch(
+    ours.map((key) => ({ type: 'del' as const, key })),
+    VIEW,
+  );
+}
+
+/** Every key and value of a db, as hex pairs in key order. */
+export async function dump(db: BloomBitsDb): Promise<string[]> {
+  const out: string[] = [];
+  for await (const [k, v] of db.iterator(VIEW))
+    out.push(`${bytesToHex(k as Uint8Array)}=${bytesToHex(v as Uint8Array)}`);
+  return out;
+}
+
+/** Collects a rejected promise's error. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
