@@ -1,6 +1,5 @@
 #!/usr/bin/env node
+import { guardExit } from './exitGuard.js';
 import { runCli } from './program.js';
 
-runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then((code) => {
-  process.exitCode = code;
-});
+guardExit(runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }), process.stderr);

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AbstractLevel } from 'abstract-level';
 import { ClassicLevel } from 'classic-level';
 import { BloomBitsError } from '../errors.js';
 
@@ -14,16 +16,26 @@ export class CliError extends BloomBitsError {
 }
 
 /**
- * Opens the LevelDB directory of an index. `create: false` requires it to exist.
+ * The db type the CLI hands to the library. (A ClassicLevel is one, but TypeScript's
+ * structural check of its `hooks` fails depending on check order, so openDb casts once.)
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the library's own db type (any abstract-level flavour)
+export type Db = AbstractLevel<any, any, any>;
+
+/**
+ * Opens the LevelDB directory of an index.
+ * `write: false` (read commands): the directory must already hold a db (never created), and
+ * the returned handle refuses every write that would change the data (see {@link readOnly}).
  * Turns classic-level's lock and open failures into one readable {@link CliError}.
  */
-export async function openDb(dir: string, create: boolean): Promise<ClassicLevel<Uint8Array, Uint8Array>> {
-  if (!create && !existsSync(dir))
+export async function openDb(dir: string, write: boolean): Promise<Db> {
+  // LevelDB would leave a LOCK file in a directory that holds no db: check for one first.
+  if (!write && !existsSync(join(dir, 'CURRENT')))
     throw new CliError(`no index at ${dir} (run "rx-bloombits index --db ${dir} ..." first)`);
   const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
     keyEncoding: 'view',
     valueEncoding: 'view',
-    createIfMissing: create,
+    createIfMissing: write,
   });
   try {
     await db.open();
@@ -31,7 +43,43 @@ export async function openDb(dir: string, create: boolean): Promise<ClassicLevel
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED')
       throw new CliError(`the index at ${dir} is locked by another process`);
+    if (!write && /does not exist/.test(cause?.message ?? ''))
+      throw new CliError(`no index at ${dir} (run "rx-bloombits index --db ${dir} ..." first)`);
     throw new CliError(`cannot open the index at ${dir}: ${cause?.message ?? (e as Error).message}`);
   }
-  return db;
+  const lib = db as unknown as Db;
+  return write ? lib : readOnly(lib, dir);
+}
+
+/**
+ * A view of `db` for read commands: `put`, `del`, `batch` and `sublevel` throw a {@link CliError};
+ * `clear` is allowed only over a range that holds no key (a no-op), and throws otherwise.
+ * So `query`/`info` can never change an index, even one that needs a repair.
+ * (LevelDB itself may still rewrite its own log/manifest files when opened; the data stays the same.)
+ */
+export function readOnly(db: Db, dir: string): Db {
+  const refuse = (what: string): CliError =>
+    new CliError(
+      `the index at ${dir} would need a write (${what}) and this command only reads: run "rx-bloombits index --db ${dir} ..." on it first`,
+    );
+  const guarded: Record<string | symbol, unknown> = {
+    put: () => Promise.reject(refuse('put')),
+    del: () => Promise.reject(refuse('del')),
+    batch: () => {
+      throw refuse('batch');
+    },
+    sublevel: () => {
+      throw refuse('sublevel');
+    },
+    clear: async (options: { gte?: Uint8Array; lt?: Uint8Array; gt?: Uint8Array; lte?: Uint8Array } = {}) => {
+      for await (const _ of db.keys({ ...options, limit: 1 })) throw refuse('clear');
+    },
+  };
+  return new Proxy(db, {
+    get(target, prop) {
+      if (Object.hasOwn(guarded, prop)) return guarded[prop];
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { filter as filterOp, lastValueFrom, type Observable, tap } from 'rxjs';
+import { EMPTY, filter as filterOp, lastValueFrom, type Observable, takeWhile, tap } from 'rxjs';
 import { DEFAULT_CONFIRMATIONS, DEFAULT_SECTION_SIZE } from '../constants.js';
 import { BloomBitsError } from '../errors.js';
 import { parseBlockNumber } from '../filter/blockNumber.js';
@@ -12,7 +12,8 @@ import { ndjsonLogs } from '../sources/ndjsonLogs.js';
 import { rlpFileHeaders } from '../sources/rlpFileHeaders.js';
 import { rpcHeaders } from '../sources/rpcHeaders.js';
 import { rpcReceipts } from '../sources/rpcReceipts.js';
-import { CliError, openDb } from './openDb.js';
+import { verifyStore } from '../store/verify.js';
+import { CliError, type Db, openDb } from './openDb.js';
 import { progressReporter } from './progress.js';
 
 /** Where the CLI writes. */
@@ -21,6 +22,9 @@ export interface CliIo {
   stderr: NodeJS.WriteStream;
 }
 
+/** Exit code of a usage error (a bad or inapplicable flag). */
+const USAGE = 2;
+
 /** Runs the CLI; resolves to the exit code. Never throws. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
@@ -28,7 +32,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await program.parseAsync(argv as string[], { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : USAGE;
     const message =
       e instanceof BloomBitsError ? e.message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
     io.stderr.write(`rx-bloombits: ${message}\n`);
@@ -43,6 +47,17 @@ function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError();
 
+  /** Prints a retry of a transient RPC failure as it happens (not after the backoff ran out). */
+  const rpcOptions = (o: { rpcRetries: number; rpcTimeout?: number }) => ({
+    retries: o.rpcRetries,
+    timeoutMs: o.rpcTimeout,
+    onRetry: (r: { attempt: number; retries: number; delayMs: number; error: Error }) => {
+      io.stderr.write(
+        `rx-bloombits: ${r.error.message}; retrying ${r.attempt}/${r.retries} in ${r.delayMs} ms\n`,
+      );
+    },
+  });
+
   program
     .command('index')
     .description('index headers from a JSON-RPC node, an RLP chain export or an NDJSON file')
@@ -50,36 +65,48 @@ function buildProgram(io: CliIo): Command {
     .option('--rpc <url>', 'JSON-RPC endpoint')
     .option('--rlp <file>', 'chain export file (geth export)')
     .option('--ndjson <file>', 'NDJSON file of JSON-RPC block objects (.gz accepted)')
-    .option('--to <block>', 'last block to index (--rpc only; default latest)', parseBlockArg)
+    .option(
+      '--to <block>',
+      'last block to index (default: the latest block, or the whole file)',
+      parseBlockArg,
+    )
     .option('--rpc-retries <n>', 'retries of a transient RPC failure, with doubling backoff', parseIntArg, 5)
-    .option('--section-size <n>', 'blocks per section', parseIntArg, DEFAULT_SECTION_SIZE)
+    .option('--rpc-timeout <ms>', 'time limit of one JSON-RPC request', parsePositiveIntArg)
+    .option(
+      '--section-size <n>',
+      `blocks per section of a new index (default ${DEFAULT_SECTION_SIZE}; an existing index keeps its own)`,
+      parsePositiveIntArg,
+    )
     .option(
       '--confirmations <n>',
       'blocks on top before a section is committed',
       parseIntArg,
       DEFAULT_CONFIRMATIONS,
     )
+    .option('--allow-deep-reorg', 'roll back committed sections when the chain reorganises below them')
     .option('--json', 'print progress as NDJSON')
     .exitOverride()
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
       const chosen = [o.rpc, o.rlp, o.ndjson].filter((x) => x !== undefined);
-      if (chosen.length !== 1) throw new CliError('index needs exactly one of --rpc, --rlp, --ndjson', 2);
+      if (chosen.length !== 1) throw new CliError('index needs exactly one of --rpc, --rlp, --ndjson', USAGE);
+      if (o.rpc === undefined) onlyWith(cmd, ['rpcRetries', 'rpcTimeout'], '--rpc');
+      const to = o.to === undefined || o.to === 'latest' ? undefined : parseBlockNumber(o.to);
       const source: HeaderSource = o.rpc
         ? (fromBlock: number) =>
-            rpcHeaders(o.rpc, { fromBlock, toBlock: o.to ?? 'latest', retries: o.rpcRetries })
-        : fileSource(o.rlp ? rlpFileHeaders(o.rlp) : ndjsonHeaders(o.ndjson));
+            to !== undefined && fromBlock > to
+              ? EMPTY
+              : rpcHeaders(o.rpc, { fromBlock, toBlock: to ?? 'latest', ...rpcOptions(o) })
+        : fileSource(o.rlp ? rlpFileHeaders(o.rlp) : ndjsonHeaders(o.ndjson), to);
       await withIndex(
         o.db,
         true,
         { sectionSize: o.sectionSize, confirmations: o.confirmations },
         async (index) => {
-          const reporter = o.json
-            ? undefined
-            : progressReporter(io.stderr, typeof o.to === 'number' ? o.to : undefined);
+          const reporter = o.json ? undefined : progressReporter(io.stderr, to);
           try {
             const last = await lastValueFrom(
               index
-                .indexHeaders(source)
+                .indexHeaders(source, { allowDeepReorg: o.allowDeepReorg === true })
                 .pipe(tap((p) => (o.json ? io.stdout.write(`${JSON.stringify(p)}\n`) : reporter?.update(p)))),
               { defaultValue: undefined },
             );
@@ -115,21 +142,26 @@ function buildProgram(io: CliIo): Command {
       parseBlockArg,
     )
     .option('--logs', 'fetch and print the exact logs as NDJSON (needs --rpc or --logs-ndjson)')
-    .option('--rpc <url>', 'JSON-RPC endpoint for receipts')
-    .option('--logs-ndjson <file>', 'NDJSON file of logs (.gz accepted)')
+    .option('--rpc <url>', 'JSON-RPC endpoint for receipts (with --logs)')
+    .option('--logs-ndjson <file>', 'NDJSON file of logs, .gz accepted (with --logs)')
     .option('--rpc-retries <n>', 'retries of a transient RPC failure, with doubling backoff', parseIntArg, 5)
+    .option('--rpc-timeout <ms>', 'time limit of one JSON-RPC request', parsePositiveIntArg)
     .option('--json', 'NDJSON output for everything')
     .exitOverride()
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
+      if (!o.logs) onlyWith(cmd, ['rpc', 'logsNdjson', 'rpcRetries', 'rpcTimeout'], '--logs');
+      else if ((o.rpc === undefined) === (o.logsNdjson === undefined))
+        throw new CliError('--logs needs exactly one of --rpc, --logs-ndjson', USAGE);
+      else if (o.rpc === undefined) onlyWith(cmd, ['rpcRetries', 'rpcTimeout'], '--rpc');
+      // The range may come inside --filter (eth_getLogs style); the library takes it apart.
       const { fromBlock, toBlock, ...filter } = o.filter as LogFilter & {
         fromBlock?: BlockNumberInput;
         toBlock?: BlockNumberInput;
       };
       const range = { fromBlock: o.from ?? fromBlock ?? 0, toBlock: o.to ?? toBlock ?? 'latest' };
-      if (o.logs && !o.rpc && !o.logsNdjson) throw new CliError('--logs needs --rpc or --logs-ndjson', 2);
       await withIndex(o.db, false, {}, async (index) => {
         if (o.logs) {
-          const receipts = o.rpc ? rpcReceipts(o.rpc, { retries: o.rpcRetries }) : ndjsonLogs(o.logsNdjson);
+          const receipts = o.rpc ? rpcReceipts(o.rpc, rpcOptions(o)) : ndjsonLogs(o.logsNdjson);
           await drain(index.logs(filter, range, { receipts }), (log) =>
             io.stdout.write(`${JSON.stringify(log)}\n`),
           );
@@ -164,21 +196,60 @@ function buildProgram(io: CliIo): Command {
         }
       });
     });
+
+  program
+    .command('verify')
+    .description('check every section of an index (metadata, vectors, checksums, tail); exit 1 on a problem')
+    .requiredOption('--db <dir>', 'index directory')
+    .option('--json', 'print the report as JSON')
+    .exitOverride()
+    .action(async (o) => {
+      const db = await openDb(o.db, false);
+      try {
+        const report = await verifyStore(db);
+        if (o.json) io.stdout.write(`${JSON.stringify(report)}\n`);
+        else {
+          io.stdout.write(
+            `${report.sections} sections of ${report.sectionSize} blocks: ${report.checked} checked, ` +
+              `${report.unverifiable} unverifiable (no checksum), tail of ${report.tail.length} blocks from ${report.tail.from}; ` +
+              `${report.problems.length} problems\n`,
+          );
+          for (const p of report.problems) io.stdout.write(`problem: ${p.key}: ${p.message}\n`);
+        }
+        if (report.problems.length > 0)
+          throw new CliError(`${report.problems.length} problems found in the index at ${o.db}`);
+      } finally {
+        await db.close();
+      }
+    });
   return program;
 }
 
-/** A file source as a factory: restarts replay the file and skip what is below `fromBlock`. */
-function fileSource(headers: Observable<BlockHeader>): HeaderSource {
-  return (fromBlock: number) => headers.pipe(filterOp((h) => h.number >= fromBlock));
+/** Rejects each of `options` that was given on the command line: it only applies with `needs`. */
+function onlyWith(cmd: Command, options: readonly string[], needs: string): void {
+  for (const name of options) {
+    if (cmd.getOptionValueSource(name) !== 'cli') continue;
+    const flag = cmd.options.find((opt) => opt.attributeName() === name)?.long ?? name;
+    throw new CliError(`${flag} applies only with ${needs}`, USAGE);
+  }
+}
+
+/**
+ * A file source as a factory: restarts replay the file and skip what is below `fromBlock`;
+ * `to` (inclusive) stops reading there.
+ */
+function fileSource(headers: Observable<BlockHeader>, to: number | undefined): HeaderSource {
+  const limited = to === undefined ? headers : headers.pipe(takeWhile((h) => h.number <= to));
+  return (fromBlock: number) => limited.pipe(filterOp((h) => h.number >= fromBlock));
 }
 
 async function withIndex(
   dir: string,
-  create: boolean,
+  write: boolean,
   options: { sectionSize?: number; confirmations?: number },
   body: (index: BloomIndex) => Promise<void>,
 ): Promise<void> {
-  const db = await openDb(dir, create);
+  const db: Db = await openDb(dir, write);
   try {
     const index = await BloomIndex.open(db, options);
     await body(index);
@@ -192,18 +263,27 @@ function drain<T>(source: Observable<T>, each: (value: T) => void): Promise<void
 }
 
 function parseIntArg(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a non-negative integer');
   return n;
 }
 
+function parsePositiveIntArg(value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** Decimal digits, a 0x quantity, 'earliest' or 'latest'; nothing else (an empty string is not block 0). */
 function parseBlockArg(value: string): BlockNumberInput {
   if (value === 'latest' || value === 'earliest') return value;
   try {
-    return parseBlockNumber(/^0x/i.test(value) ? (value as BlockNumberInput) : Number(value));
+    if (/^0x/i.test(value)) return parseBlockNumber(value as BlockNumberInput);
+    if (/^\d+$/.test(value)) return parseBlockNumber(Number(value));
   } catch {
-    throw new InvalidArgumentError("expected a block number, a 0x quantity, 'earliest' or 'latest'");
+    // falls through to the usage error
   }
+  throw new InvalidArgumentError("expected a block number, a 0x quantity, 'earliest' or 'latest'");
 }
 
 function parseFilterArg(value: string): LogFilter {
