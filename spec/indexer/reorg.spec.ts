@@ -2,9 +2,10 @@ import fc from 'fast-check';
 import { MemoryLevel } from 'memory-level';
 import { from, lastValueFrom, type Observable, toArray } from 'rxjs';
 import type { Hex } from '../../src/bloom/hex.js';
-import { BloomBitsError, ChainError, InvalidRangeError } from '../../src/errors.js';
+import { BeyondHeadError, ChainError, IndexBusyError, InvalidRangeError } from '../../src/errors.js';
 import type { BlockHeader, LogFilter } from '../../src/filter/types.js';
 import { BloomIndex, type HeaderSource } from '../../src/indexer/bloomIndex.js';
+import type { IndexHeadersOptions } from '../../src/indexer/types.js';
 import { ADDRESSES, bruteMatch, dumpDb, makeChain, TOPICS, UNUSED_ADDRESS, withField } from './helpers.js';
 
 const SIZE = 64;
@@ -25,8 +26,8 @@ async function openIndex(db = newDb(), opts: object = OPTS): Promise<{ db: Db; i
   return { db, index: await BloomIndex.open(db, opts) };
 }
 
-const run = (index: BloomIndex, source: HeaderSource) =>
-  lastValueFrom(index.indexHeaders(source), { defaultValue: undefined });
+const run = (index: BloomIndex, source: HeaderSource, options?: IndexHeadersOptions) =>
+  lastValueFrom(index.indexHeaders(source, options), { defaultValue: undefined });
 const factory =
   (headers: readonly BlockHeader[]) =>
   (fromBlock: number): Observable<BlockHeader> =>
@@ -87,14 +88,15 @@ describe('BloomIndex on synthetic chains', () => {
     });
     expect(index.nextBlock).toBe(700);
     await expectMatchesBrute(index, chain);
-    // an empty filter matches every block; 'latest' is the head; ends past the head are clipped
+    // an empty filter matches every block; 'latest' is the head; an explicit end past the head of an
+    // index nobody is indexing is a BeyondHeadError (not a silently shorter answer)
     expect(await all(index.match({}, { fromBlock: 630, toBlock: 'latest' }))).toEqual(
       Array.from({ length: 70 }, (_, i) => 630 + i),
     );
-    expect(await all(index.match({}, { fromBlock: 695, toBlock: 10_000 }))).toEqual([
-      695, 696, 697, 698, 699,
-    ]);
-    expect(await all(index.match({}, { fromBlock: 800, toBlock: 900 }))).toEqual([]);
+    const beyond = await all(index.match({}, { fromBlock: 695, toBlock: 10_000 })).catch((e) => e);
+    expect(beyond).toBeInstanceOf(BeyondHeadError);
+    expect(beyond).toMatchObject({ head: 699, requested: 10_000 });
+    await expect(all(index.match({}, { fromBlock: 800, toBlock: 900 }))).rejects.toBeInstanceOf(BeyondHeadError);
   });
 
   it('property: random filters and ranges (committed-only, tail-only, across) equal the brute-force scan', async () => {
@@ -147,24 +149,49 @@ describe('BloomIndex on synthetic chains', () => {
       ['deep (rolls back two committed sections), factory source', 560, 720, 'factory'],
       ['deep and shorter than before, factory source', 300, 650, 'factory'],
     ];
-    it.each(cases)('%s', async (_name, forkAt, length, kind) => {
+    it.each(cases)('%s', async (name, forkAt, length, kind) => {
       const next = makeChain(length, 2, chain, forkAt);
       const { db, index } = await fresh(chain);
       if (length <= chain.length) {
         // a shorter branch is only noticed when it grows past the old head: extend it
         next.push(...makeChain(chain.length + 3, 3, next, next.length).slice(next.length));
       }
-      await run(index, kind === 'factory' ? factory(next) : from(next));
+      const deep = name.startsWith('deep');
+      if (deep) {
+        // without the opt-in a deep reorg fails and changes nothing
+        const before = await dumpDb(db);
+        const error = await run(index, kind === 'factory' ? factory(next) : from(next)).catch((e) => e);
+        expect(error).toBeInstanceOf(ChainError);
+        expect(error.message).toMatch(/allowDeepReorg/);
+        expect(await dumpDb(db)).toEqual(before);
+        expect(index.info().head).toBe(699);
+      }
+      await run(index, kind === 'factory' ? factory(next) : from(next), { allowDeepReorg: deep });
       const expected = await fresh(next);
       expect(index.info()).toEqual(expected.index.info());
       expect(await dumpDb(db)).toEqual(await dumpDb(expected.db));
       await expectMatchesBrute(index, next);
     });
 
-    it('a deep reorg fed as a plain observable fails with ChainError (needs a factory)', async () => {
+    it('a deep reorg fed as a plain observable of the whole new chain re-indexes it (allowDeepReorg)', async () => {
       const next = makeChain(720, 2, chain, 560);
-      const { index } = await fresh(chain);
-      await expect(run(index, from(next))).rejects.toBeInstanceOf(ChainError);
+      const { db, index } = await fresh(chain);
+      await run(index, from(next), { allowDeepReorg: true });
+      const expected = await fresh(next);
+      expect(index.info()).toEqual(expected.index.info());
+      expect(await dumpDb(db)).toEqual(await dumpDb(expected.db));
+    });
+
+    it('a plain observable starting above the fork fails with ChainError and leaves the index as it was', async () => {
+      const next = makeChain(720, 2, chain, 560);
+      const { db, index } = await fresh(chain);
+      const before = await dumpDb(db);
+      for (const start of [600, 650, 700]) {
+        const error = await run(index, from(next.slice(start)), { allowDeepReorg: true }).catch((e) => e);
+        expect(error).toBeInstanceOf(ChainError);
+        expect(index.info().head).toBe(699);
+        expect(await dumpDb(db)).toEqual(before);
+      }
     });
 
     it('a plain observable of a branch not building on the index fails with ChainError', async () => {
@@ -192,36 +219,23 @@ describe('BloomIndex on synthetic chains', () => {
       },
     );
 
-    it('a write failing between a section commit and the tail clean-up, then a restart, gives the same store', async () => {
-      // large confirmations so the tail is persisted (every 1024 blocks) before sections commit
-      const opts = { sectionSize: SIZE, confirmations: 1030 };
-      const long = makeChain(1200, 7);
-      const raw = newDb();
-      dbs.push(raw);
-      let failed = false;
-      const flaky = new Proxy(raw, {
-        get(target, prop) {
-          const value = Reflect.get(target, prop, target);
-          if (prop === 'batch') {
-            return (ops: { type: string }[], ...rest: unknown[]) => {
-              if (!failed && ops.length > 0 && ops.every((op) => op.type === 'del')) {
-                failed = true;
-                return Promise.reject(new Error('simulated crash'));
-              }
-              return (value as (...a: unknown[]) => unknown).call(target, ops, ...rest);
-            };
-          }
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      const first = await BloomIndex.open(flaky, opts);
-      await expect(run(first, from(long))).rejects.toThrow('simulated crash');
-      expect(failed).toBe(true);
-      const reopened = await BloomIndex.open(raw, opts);
-      await run(reopened, factory(long));
-      const expected = await fresh(long, opts);
-      expect(reopened.info()).toEqual(expected.index.info());
-      expect(await dumpDb(raw)).toEqual(await dumpDb(expected.db));
+    it('tail entries below the committed sections (left by a crash in older versions) are ignored, never deleted on open', async () => {
+      const { db } = await fresh(chain);
+      // fake leftovers: tail entries of blocks 100..102, inside committed section 1
+      const key = (n: number) => {
+        const k = new Uint8Array(10);
+        k.set([0x69, 0x54]);
+        new DataView(k.buffer).setUint32(6, n);
+        return k;
+      };
+      const value = new Uint8Array(32 + 256).fill(7);
+      for (const n of [100, 101, 102]) await db.put(key(n), value);
+      const before = await dumpDb(db);
+      const reopened = (await openIndex(db)).index;
+      reopened.info();
+      await expectMatchesBrute(reopened, chain);
+      expect(await dumpDb(db)).toEqual(before);
+      expect(reopened.info().head).toBe(699);
     });
   });
 
@@ -279,7 +293,7 @@ describe('BloomIndex on synthetic chains', () => {
         }
       })();
       const first = run(index, slow);
-      await expect(run(index, from(headers))).rejects.toBeInstanceOf(BloomBitsError);
+      await expect(run(index, from(headers))).rejects.toBeInstanceOf(IndexBusyError);
       release();
       await first;
       expect(index.nextBlock).toBe(10);
