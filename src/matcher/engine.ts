@@ -11,6 +11,7 @@ import {
   Observable,
   type SchedulerLike,
   Subject,
+  type Subscription,
   share,
   switchMap,
   tap,
@@ -30,6 +31,17 @@ export interface VectorEntry {
   waiters: VectorRequest[];
   /** The task fetching it, while in flight. */
   task: TaskRun | undefined;
+  /** Retriever answers so far that said "missing for now". */
+  attempts: number;
+  /** The backoff wait it is in before being asked for again. */
+  backoff: Backoff | undefined;
+}
+
+/** Missing vectors of one task waiting to be asked for again. */
+interface Backoff {
+  readonly bit: number;
+  readonly entries: Set<VectorEntry>;
+  timer: Subscription | undefined;
 }
 
 /** One consumer's wait for the vectors of a batch of sections of one bit. */
@@ -55,9 +67,18 @@ export interface EngineOptions {
   batch: number;
   wait: number;
   cacheBytes: number;
-  /** Scheduler for `wait` timers (virtual time in marble tests). */
+  /** Retriever answers of "missing" a (bit, section) gets before its query fails. Default 10. */
+  maxAttempts?: number;
+  /** Scheduler for `wait` and backoff timers (virtual time in marble tests). */
   scheduler?: SchedulerLike;
 }
+
+/** Default answers of "missing" before a vector counts as unavailable. */
+export const DEFAULT_MAX_ATTEMPTS = 10;
+/** First backoff before a missing vector is asked for again, in ms; doubles per attempt. */
+export const MISSING_RETRY_DELAY_MS = 1;
+/** Longest backoff between two asks for a missing vector, in ms. */
+export const MISSING_RETRY_MAX_DELAY_MS = 1000;
 
 /** Counters for tests, benchmarks and curious users. */
 export interface EngineStats {
@@ -87,6 +108,8 @@ export class RetrievalEngine {
   private readonly pending = new Map<number, VectorEntry>();
   private readonly events = new Subject<DistributorEvent>();
   private readonly runs = new Map<number, TaskRun>();
+  private readonly backoffs = new Set<Backoff>();
+  private readonly scheduler: SchedulerLike;
   /** Distributor events held back while {@link atomically} runs. */
   private held: DistributorEvent[] | undefined;
   private bytes = 0;
@@ -97,6 +120,7 @@ export class RetrievalEngine {
 
   constructor(private readonly options: EngineOptions) {
     const scheduler = options.scheduler ?? asyncScheduler;
+    this.scheduler = scheduler;
     this.running$ = defer(() => {
       const steps$ = this.events.pipe(
         distributor({
@@ -150,7 +174,16 @@ export class RetrievalEngine {
       } else {
         entry = this.pending.get(key);
         if (!entry) {
-          entry = { key, bit, section, vector: undefined, waiters: [], task: undefined };
+          entry = {
+            key,
+            bit,
+            section,
+            vector: undefined,
+            waiters: [],
+            task: undefined,
+            attempts: 0,
+            backoff: undefined,
+          };
           this.pending.set(key, entry);
           (fresh ??= []).push(section);
         }
@@ -173,7 +206,10 @@ export class RetrievalEngine {
       if (i < 0) continue;
       entry.waiters.splice(i, 1);
       if (entry.waiters.length > 0) continue;
-      if (entry.task === undefined) {
+      if (entry.backoff !== undefined) {
+        this.pending.delete(entry.key);
+        this.leaveBackoff(entry);
+      } else if (entry.task === undefined) {
         this.pending.delete(entry.key);
         (cancelled ??= []).push(entry.section);
         bit = entry.bit;
@@ -258,18 +294,33 @@ export class RetrievalEngine {
           return controller.signal;
         },
       };
+      // settle() wakes consumers up: a throw on their side must end the loop loudly, not vanish.
+      const guard =
+        <A extends unknown[]>(fn: (...args: A) => void) =>
+        (...args: A) => {
+          try {
+            fn(...args);
+          } catch (error) {
+            subscriber.error(error);
+          }
+        };
       let inner: { unsubscribe(): void } | undefined;
+      let answer: Observable<(Uint8Array | undefined)[]> | undefined;
       try {
-        inner = from(this.options.retriever(request)).subscribe({
-          next: (vectors) => settle(vectors),
-          error: (error) => settle(undefined, error ?? new Error('retriever failed')),
-          complete: () => settle(undefined, new Error('retriever completed without an answer')),
-        });
+        answer = from(this.options.retriever(request));
       } catch (error) {
-        settle(undefined, error ?? new Error('retriever threw'));
+        guard(settle)(undefined, error ?? new Error('retriever threw'));
       }
+      inner = answer?.subscribe({
+        next: guard((vectors: (Uint8Array | undefined)[]) => settle(vectors)),
+        error: guard((error: unknown) => settle(undefined, error ?? new Error('retriever failed'))),
+        complete: guard(() => settle(undefined, new Error('retriever completed without an answer'))),
+      });
       if (settled) inner?.unsubscribe();
-      return () => run.abort();
+      // Only a task still waiting for its answer is aborted: a settled one's signal stays quiet.
+      return () => {
+        if (!settled) run.abort();
+      };
     });
   }
 
@@ -282,7 +333,8 @@ export class RetrievalEngine {
     const { task, entries } = run;
     this.runs.delete(task.id);
     if (error === undefined && vectors !== undefined) error = this.validate(vectors, entries.length);
-    const requeue: number[] = [];
+    const retry: VectorEntry[] = [];
+    const exhausted: VectorEntry[] = [];
     const ready: VectorRequest[] = [];
     const failed = new Set<VectorRequest>();
     for (let i = 0; i < entries.length; i++) {
@@ -299,15 +351,81 @@ export class RetrievalEngine {
         this.pending.delete(entry.key);
         for (const w of entry.waiters) failed.add(w);
         entry.waiters = [];
-      } else if (entry.waiters.length > 0) requeue.push(entry.section);
-      else this.pending.delete(entry.key);
+      } else if (entry.waiters.length === 0) this.pending.delete(entry.key);
+      else if (vectors === undefined) retry.push(entry);
+      else if (++entry.attempts >= this.maxAttempts) exhausted.push(entry);
+      else retry.push(entry);
     }
-    this.emit({ type: 'done', id: task.id, bit: task.bit, requeue });
+    // An aborted task's sections that someone still wants go straight back; "missing" answers back off.
+    const aborted = vectors === undefined;
+    this.emit({
+      type: 'done',
+      id: task.id,
+      bit: task.bit,
+      requeue: aborted ? retry.map((e) => e.section) : [],
+    });
+    if (!aborted && retry.length > 0) this.backOff(task.bit, retry);
     if (failed.size > 0) {
       const failure = new RetrievalError(task.bit, task.sections, error);
       for (const w of failed) w.fail(failure);
     }
+    if (exhausted.length > 0) this.exhaust(task.bit, exhausted);
     for (const w of ready) w.ready();
+  }
+
+  private get maxAttempts(): number {
+    return this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  }
+
+  /**
+   * Missing vectors are asked for again after a backoff (1 ms doubling up to 1 s, on the
+   * engine's scheduler), not at once: a retriever that keeps answering "missing" from a
+   * synchronous or resolved answer would otherwise spin the event loop and never let an
+   * unsubscribe in.
+   */
+  private backOff(bit: number, entries: readonly VectorEntry[]): void {
+    const attempts = Math.max(...entries.map((e) => e.attempts));
+    const delay = Math.min(MISSING_RETRY_DELAY_MS * 2 ** (attempts - 1), MISSING_RETRY_MAX_DELAY_MS);
+    const backoff: Backoff = { bit, entries: new Set(entries), timer: undefined };
+    for (const entry of entries) entry.backoff = backoff;
+    this.backoffs.add(backoff);
+    backoff.timer = this.scheduler.schedule(() => {
+      this.backoffs.delete(backoff);
+      const sections: number[] = [];
+      for (const entry of backoff.entries) {
+        entry.backoff = undefined;
+        if (this.pending.get(entry.key) === entry && entry.waiters.length > 0) sections.push(entry.section);
+      }
+      if (sections.length > 0) this.emit({ type: 'request', bit, sections });
+    }, delay);
+  }
+
+  /** An entry nobody waits for any more leaves its backoff; the last one out cancels the timer. */
+  private leaveBackoff(entry: VectorEntry): void {
+    const backoff = entry.backoff!;
+    entry.backoff = undefined;
+    backoff.entries.delete(entry);
+    if (backoff.entries.size === 0) {
+      backoff.timer?.unsubscribe();
+      this.backoffs.delete(backoff);
+    }
+  }
+
+  /** Vectors still missing after {@link maxAttempts} answers fail their queries. */
+  private exhaust(bit: number, entries: readonly VectorEntry[]): void {
+    const waiters = new Set<VectorRequest>();
+    for (const entry of entries) {
+      this.pending.delete(entry.key);
+      for (const w of entry.waiters) waiters.add(w);
+      entry.waiters = [];
+    }
+    const sections = entries.map((e) => e.section);
+    const failure = new RetrievalError(
+      bit,
+      sections,
+      new Error(`vector still missing after ${this.maxAttempts} attempts`),
+    );
+    for (const w of waiters) w.fail(failure);
   }
 
   private validate(vectors: readonly (Uint8Array | undefined)[], expected: number): Error | undefined {
@@ -345,6 +463,8 @@ export class RetrievalEngine {
   private reset(): void {
     for (const run of this.runs.values()) run.abort();
     this.runs.clear();
+    for (const backoff of this.backoffs) backoff.timer?.unsubscribe();
+    this.backoffs.clear();
     this.pending.clear();
   }
 

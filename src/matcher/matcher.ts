@@ -5,7 +5,7 @@ import { parseBlockNumber } from '../filter/blockNumber.js';
 import { compileFilter } from '../filter/compileFilter.js';
 import type { BlockNumberInput, LogFilter } from '../filter/types.js';
 import { blockNumbers } from './blockNumbers.js';
-import { type EngineStats, RetrievalEngine } from './engine.js';
+import { DEFAULT_MAX_ATTEMPTS, type EngineStats, RetrievalEngine } from './engine.js';
 import { sectionBatches } from './sectionBatches.js';
 import { subMatch } from './subMatch.js';
 import type { Retriever, SectionBatch } from './types.js';
@@ -26,7 +26,13 @@ export interface MatcherOptions {
   cacheBytes?: number;
   /** Batches the head of a query may run ahead of its tail. Default 2 × workers. */
   lookahead?: number;
-  /** Scheduler for `wait` timers (tests pass a virtual one). */
+  /**
+   * Answers of "missing for now" (`undefined`) a (bit, section) may get before its query fails
+   * with a RetrievalError. Between two asks the matcher backs off: 1 ms, doubling, at most 1 s.
+   * Default 10.
+   */
+  maxAttempts?: number;
+  /** Scheduler for `wait` and backoff timers (tests pass a virtual one). */
   scheduler?: SchedulerLike;
 }
 
@@ -75,10 +81,11 @@ export function createMatcher(options: MatcherOptions): Matcher {
   const wait = options.wait ?? 0;
   const cacheBytes = options.cacheBytes ?? 32 * 1024 * 1024;
   const lookahead = options.lookahead ?? 2 * workers;
+  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (!Number.isInteger(sectionSize) || sectionSize <= 0 || sectionSize % 8 !== 0) {
     throw new InvalidOptionError('sectionSize', `must be a positive multiple of 8, got ${sectionSize}`);
   }
-  for (const [name, value] of Object.entries({ workers, batch, lookahead })) {
+  for (const [name, value] of Object.entries({ workers, batch, lookahead, maxAttempts })) {
     if (!Number.isInteger(value) || value < 1)
       throw new InvalidOptionError(name, `must be a positive integer, got ${value}`);
   }
@@ -95,6 +102,7 @@ export function createMatcher(options: MatcherOptions): Matcher {
     batch,
     wait,
     cacheBytes,
+    maxAttempts,
     scheduler: options.scheduler,
   });
 

@@ -34,14 +34,20 @@ export function scheduleBit(
       // the request knows its entries: hold ready/fail until acquire has returned.
       let acquiring = false;
       let failure: { error: unknown } | undefined;
+      // Called from the engine while it settles a task for many waiters: a throw here must
+      // end this stream, not escape into the engine and leave the other waiters unwoken.
       const flush = () => {
-        while (queue.length > 0 && queue[0]!.remaining === 0) {
-          const { entries } = queue.shift()!;
-          const vectors: Uint8Array[] = new Array(entries.length);
-          for (let i = 0; i < entries.length; i++) vectors[i] = entries[i]!.vector!;
-          subscriber.next(vectors);
+        try {
+          while (queue.length > 0 && queue[0]!.remaining === 0 && !subscriber.closed) {
+            const { entries } = queue.shift()!;
+            const vectors: Uint8Array[] = new Array(entries.length);
+            for (let i = 0; i < entries.length; i++) vectors[i] = entries[i]!.vector!;
+            subscriber.next(vectors);
+          }
+          if (sourceDone && queue.length === 0) subscriber.complete();
+        } catch (error) {
+          subscriber.error(error);
         }
-        if (sourceDone && queue.length === 0) subscriber.complete();
       };
       const subscription = source.subscribe({
         next: (sections) => {
@@ -60,6 +66,8 @@ export function scheduleBit(
           acquiring = true;
           try {
             request.entries = registry.acquire(bit, sections, request);
+          } catch (error) {
+            failure ??= { error };
           } finally {
             acquiring = false;
           }
