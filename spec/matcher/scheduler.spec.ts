@@ -16,7 +16,16 @@ class FakeRegistry implements VectorRegistry {
     this.acquired.push({ bit, sections: [...sections] });
     return sections.map((section) => {
       const vector = this.preset.get(section);
-      const entry: VectorEntry = { key: section, bit, section, vector, waiters: [], task: undefined };
+      const entry: VectorEntry = {
+        key: section,
+        bit,
+        section,
+        vector,
+        waiters: [],
+        task: undefined,
+        attempts: 0,
+        backoff: undefined,
+      };
       if (vector === undefined) {
         entry.waiters.push(request);
         request.remaining++;
@@ -179,6 +188,8 @@ describe('scheduleBit', () => {
           vector: undefined,
           waiters: [request],
           task: undefined,
+          attempts: 0,
+          backoff: undefined,
         }));
         request.remaining += entries.length;
         for (const e of entries) {
@@ -214,6 +225,8 @@ describe('scheduleBit', () => {
           vector: undefined,
           waiters: [request],
           task: undefined,
+          attempts: 0,
+          backoff: undefined,
         }));
         request.remaining += entries.length;
         request.fail(new Error('sync fail'));

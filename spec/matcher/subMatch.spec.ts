@@ -15,7 +15,16 @@ class ReadyRegistry implements VectorRegistry {
   acquire(bit: number, sections: readonly number[], _request: VectorRequest): VectorEntry[] {
     return sections.map((section) => {
       this.asked.push(`${bit}:${section}`);
-      return { key: 0, bit, section, vector: this.vectors(bit, section), waiters: [], task: undefined };
+      return {
+        key: 0,
+        bit,
+        section,
+        vector: this.vectors(bit, section),
+        waiters: [],
+        task: undefined,
+        attempts: 0,
+        backoff: undefined,
+      };
     });
   }
   release(): void {}
