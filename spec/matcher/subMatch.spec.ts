@@ -94,6 +94,85 @@ describe('combineGroup', () => {
   });
 });
 
+describe('combineGroup: word-aligned vectors', () => {
+  /** Per-byte oracle: OR over clauses of (incoming AND every vector of the clause). */
+  const oracle = (incoming: Uint8Array, clauses: number[][], vs: Uint8Array[]) =>
+    Array.from(incoming, (x, k) =>
+      clauses.reduce((acc, c) => acc | c.reduce((y, j) => y & vs[j]![k]!, x), 0),
+    );
+
+  /** A copy of `v` at `offset` bytes into a larger buffer (offset 0 or 4: aligned; 1: not). */
+  const place = (v: Uint8Array, offset: number) => {
+    const buf = new Uint8Array(v.length + offset);
+    buf.set(v, offset);
+    return buf.subarray(offset);
+  };
+
+  // Lengths that are multiples of 4 take the 32-bit path for 3-bit clauses; 10 and 1 do not.
+  it.each([4, 8, 12, 512])(
+    'agrees with the per-byte oracle at %p bytes (3-bit clauses, mixed offsets)',
+    (len) => {
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.record({
+              incoming: fc.uint8Array({ minLength: len, maxLength: len }),
+              vectors: fc.array(fc.uint8Array({ minLength: len, maxLength: len }), {
+                minLength: 4,
+                maxLength: 4,
+              }),
+              offset: fc.constantFrom(0, 0, 4, 1),
+            }),
+            { minLength: 1, maxLength: 4 },
+          ),
+          fc.constantFrom(
+            [[0, 1, 2]],
+            [
+              [0, 1, 2],
+              [1, 2, 3],
+            ],
+            [[0, 1, 2], [3]],
+            [[0], [1, 2]],
+          ),
+          fc.boolean(),
+          (rows, clauses, dense) => {
+            // Dense inputs make most words non-zero, so the AND/OR really decides the output.
+            const fill = (v: Uint8Array) => (dense ? v.map((x) => x | 0b1011_0111) : v);
+            const batch: SectionBatch = {
+              sections: rows.map((_, i) => i * 7),
+              bitsets: rows.map((r) => place(fill(r.incoming), r.offset)),
+            };
+            const vs = [0, 1, 2, 3].map((j) => rows.map((r) => place(fill(r.vectors[j]!), r.offset)));
+            const out = combineGroup(batch, clauses, vs);
+            const expected = rows
+              .map((_, i) => ({
+                section: i * 7,
+                bits: oracle(
+                  batch.bitsets[i]!,
+                  clauses,
+                  vs.map((v) => v[i]!),
+                ),
+              }))
+              .filter((e) => e.bits.some((x) => x !== 0));
+            expect(out.sections).toEqual(expected.map((e) => e.section));
+            expect(out.bitsets.map((x) => Array.from(x))).toEqual(expected.map((e) => e.bits));
+          },
+        ),
+        { numRuns: 60 },
+      );
+    },
+  );
+
+  it('a 512-byte section with a single surviving bit in the last word', () => {
+    const ones = new Uint8Array(512).fill(0xff);
+    const last = new Uint8Array(512);
+    last[511] = 0x01;
+    const out = combineGroup({ sections: [5], bitsets: [ones] }, [[0, 1, 2]], [[ones], [ones], [last]]);
+    expect(out.sections).toEqual([5]);
+    expect(Array.from(out.bitsets[0]!)).toEqual(Array.from(last));
+  });
+});
+
 describe('subMatch', () => {
   let ts: TestScheduler;
   beforeEach(() => {
