@@ -56,12 +56,35 @@ export async function toGethFormat(db: BloomBitsDb): Promise<void> {
   );
 }
 
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
+
 /** Every key and value of a db, as hex pairs in key order. */
 export async function dump(db: BloomBitsDb): Promise<string[]> {
   const out: string[] = [];
-  for await (const [k, v] of db.iterator(VIEW))
-    out.push(`${bytesToHex(k as Uint8Array)}=${bytesToHex(v as Uint8Array)}`);
+  for await (const [k, v] of db.iterator(VIEW)) out.push(`${hex(k as Uint8Array)}=${hex(v as Uint8Array)}`);
   return out;
+}
+
+/** Copies of every entry of a db, to rebuild it with {@link restore}. */
+export async function entries(db: BloomBitsDb): Promise<[Uint8Array, Uint8Array][]> {
+  const out: [Uint8Array, Uint8Array][] = [];
+  for await (const [k, v] of db.iterator(VIEW))
+    out.push([Uint8Array.from(k as Uint8Array), Uint8Array.from(v as Uint8Array)]);
+  return out;
+}
+
+/** A fresh in-memory db holding copies of `from`. */
+export async function restore(from: readonly [Uint8Array, Uint8Array][]): Promise<BloomBitsDb> {
+  const db = memoryDb();
+  await db.batch(
+    from.map(([key, value]) => ({
+      type: 'put' as const,
+      key: Uint8Array.from(key),
+      value: Uint8Array.from(value),
+    })),
+    VIEW,
+  );
+  return db;
 }
 
 /** Collects a rejected promise's error. */

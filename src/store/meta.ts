@@ -39,10 +39,18 @@ const DETECT_LENGTHS = Array.from({ length: 18 }, (_, i) => 2 ** i);
 const SAMPLES = 8;
 const SAMPLE_SCAN = 4096;
 
-/** Throws StoreError unless `size` is a positive multiple of 8. */
+/** Largest section size accepted (2 MiB vectors): beyond it a size is a typo or damage, not a choice. */
+export const MAX_SECTION_SIZE = 2 ** 24;
+
+/** True for a positive multiple of 8 up to {@link MAX_SECTION_SIZE}. */
+function validSectionSize(size: number): boolean {
+  return Number.isSafeInteger(size) && size > 0 && size % 8 === 0 && size <= MAX_SECTION_SIZE;
+}
+
+/** Throws StoreError unless `size` is a positive multiple of 8 up to {@link MAX_SECTION_SIZE}. */
 export function checkSectionSize(size: number): void {
-  if (!Number.isSafeInteger(size) || size <= 0 || size % 8 !== 0) {
-    throw new StoreError(`section size must be a positive multiple of 8, got ${size}`);
+  if (!validSectionSize(size)) {
+    throw new StoreError(`section size must be a positive multiple of 8 up to 2^24, got ${size}`);
   }
 }
 
@@ -67,7 +75,7 @@ export async function readMeta(db: Db, opts: ReadOptions): Promise<StoreMeta> {
   );
   const count = countValue === undefined ? 0 : decodeMeta(countValue, 'iBcount');
   const storedSize = sizeValue === undefined ? undefined : decodeMeta(sizeValue, 'iBssize');
-  if (storedSize !== undefined && (storedSize === 0 || storedSize % 8 !== 0)) {
+  if (storedSize !== undefined && !validSectionSize(storedSize)) {
     throw new CorruptDataError(`metadata "iBssize" holds an invalid section size ${storedSize}`, {
       key: 'iBssize',
     });
