@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { EMPTY, filter as filterOp, lastValueFrom, type Observable, takeWhile, tap } from 'rxjs';
 import { DEFAULT_CONFIRMATIONS, DEFAULT_SECTION_SIZE } from '../constants.js';
-import { BloomBitsError } from '../errors.js';
+import { BloomBitsError, ChainError } from '../errors.js';
 import { parseBlockNumber } from '../filter/blockNumber.js';
 import type { BlockHeader, BlockNumberInput, LogFilter } from '../filter/types.js';
 import { BloomIndex, type HeaderSource } from '../indexer/bloomIndex.js';
@@ -119,6 +119,11 @@ function buildProgram(io: CliIo): Command {
                   '\n',
               );
             }
+          } catch (e) {
+            // The library names its option; a CLI user needs the flag.
+            if (e instanceof ChainError && e.message.includes('allowDeepReorg'))
+              throw new CliError(e.message.replace(/\ballowDeepReorg\b/, '--allow-deep-reorg'));
+            throw e;
           } finally {
             reporter?.stop();
           }
