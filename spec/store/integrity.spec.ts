@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { decompressBytes } from '../../src/bitutil/index.js';
-import { CorruptDataError, MissingSectionError, StoreError } from '../../src/errors.js';
+import { CorruptDataError, DatabaseClosedError, MissingSectionError, StoreError } from '../../src/errors.js';
 import {
   type BloomBitsDb,
   BloomBitsStore,
@@ -199,6 +199,13 @@ describe('verify', () => {
         .filter((k) => k !== 'iBcsum/0')
         .sort(),
     ).toEqual(['B/5/0', 'B/6/1', 'iBcsum/1', 'iBcsum/2', 'iT/130', 'iT/5', 'iT/5'].sort());
+  });
+
+  test('a closed db is DatabaseClosedError', async () => {
+    const d = db();
+    const store = await buildStore(d, SIZE, 1);
+    await d.close();
+    expect(await rejection(store.verify())).toBeInstanceOf(DatabaseClosedError);
   });
 
   test('aborts with the signal reason', async () => {

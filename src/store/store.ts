@@ -307,8 +307,7 @@ export class BloomBitsStore {
     return verifyStore(this, options);
   }
 
-  /** Runs `fn` while no mutation runs (verify uses it when the db has no snapshots). */
-  /** @internal */
+  /** @internal Runs `fn` while no mutation runs (verify: to snapshot, or to read a db without snapshots). */
   whileIdle<T>(fn: () => Promise<T>): Promise<T> {
     return this.exclusive(fn);
   }

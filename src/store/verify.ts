@@ -11,7 +11,7 @@ import {
   VECTOR_KEY_LENGTH,
   writeVectorKey,
 } from './keys.js';
-import { levelCall } from './level-errors.js';
+import { assertOpen, levelCall } from './level-errors.js';
 import { type ReadOptions, readMeta, type StoreMeta } from './meta.js';
 import { type BloomBitsDb, BloomBitsStore, sameBytes } from './store.js';
 
@@ -80,16 +80,20 @@ export async function verifyStore(
   }
   options.signal?.throwIfAborted();
   const db = store.db;
-  if (db.supports.explicitSnapshots === true) {
-    // Take the snapshot between writes, so it matches the store's in-memory heads.
-    const [snapshot, known] = await store.whileIdle(async () => [db.snapshot(), store.heads()] as const);
-    try {
-      return await check(store, known, { ...VIEW, snapshot }, options);
-    } finally {
-      await snapshot.close();
+  // Level errors from iterators and snapshots surface as DatabaseClosedError like every other call.
+  return levelCall(async () => {
+    assertOpen(db);
+    if (db.supports.explicitSnapshots === true) {
+      // Taken between writes, so it matches the store's in-memory heads.
+      const [snapshot, known] = await store.whileIdle(async () => [db.snapshot(), store.heads()] as const);
+      try {
+        return await check(store, known, { ...VIEW, snapshot }, options);
+      } finally {
+        await snapshot.close();
+      }
     }
-  }
-  return store.whileIdle(() => check(store, store.heads(), VIEW, options));
+    return store.whileIdle(() => check(store, store.heads(), VIEW, options));
+  });
 }
 
 /** The report of a db whose metadata does not open. */
