@@ -185,7 +185,8 @@ export async function resolveSectionSize(
       `section size mismatch: the db holds ${stored}-block sections, asked for ${requested}`,
     );
   }
-  const samples = meta.count > 0 || stored === undefined ? await sampleVectors(db, opts) : [];
+  // With no section stored, leftover vectors (if any) bind nothing.
+  const samples = meta.count > 0 ? await sampleVectors(db, opts) : [];
   if (stored !== undefined) {
     if (!decodesAt(samples, stored / 8)) {
       throw new CorruptDataError(
