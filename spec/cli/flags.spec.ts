@@ -1,9 +1,17 @@
 import path from 'node:path';
-import { assertBuilt, CLI_TIMEOUT, cli, expectOneError, SAMPLE } from './helpers.js';
+import { type CliIo, runCli } from '../../src/cli/program.js';
+import { expectOneError, type Result, SAMPLE } from './helpers.js';
 
-jest.setTimeout(CLI_TIMEOUT);
-
-beforeAll(assertBuilt);
+/** Runs the CLI in-process (argument checks need no child process): exit code and output. */
+async function cli(args: readonly string[]): Promise<Result> {
+  const out = { stdout: '', stderr: '' };
+  const io = {
+    stdout: { write: (s: string) => (out.stdout += s) },
+    stderr: { write: (s: string) => (out.stderr += s) },
+  } as unknown as CliIo;
+  const code = await runCli(args, io);
+  return { code, ...out };
+}
 
 // The checks run before any db is opened, so a db path that does not exist is enough:
 // a flag that was silently ignored would reach "no index at ..." (or run) instead.
