@@ -114,3 +114,25 @@ export async function dumpDb(db: AbstractLevel<any, any, any>): Promise<[string,
 export function toNdjson(headers: readonly BlockHeader[]): string {
   return headers.map((h) => JSON.stringify({ ...h, number: `0x${h.number.toString(16)}` })).join('\n') + '\n';
 }
+
+/**
+ * A long chain, cheap to build: hashes are the block number (and `seed`) in hex, every 7th block's
+ * bloom holds ADDRESSES[0] (by `filter`: `{ address: ADDRESSES[0] }`), the rest are empty. For
+ * stack-safety and throughput tests over millions of headers.
+ */
+export function cheapChain(length: number, seed = 0): BlockHeader[] {
+  const hashOf = (n: number): Hex =>
+    `0x${seed.toString(16).padStart(8, '0')}${n.toString(16).padStart(56, '0')}` as Hex;
+  const hit = bytesToHex(createBloom([{ address: ADDRESSES[0]!, topics: [] }]));
+  const empty: Hex = `0x${'00'.repeat(256)}`;
+  const out: BlockHeader[] = new Array(length);
+  for (let n = 0; n < length; n++) {
+    out[n] = {
+      number: n,
+      hash: hashOf(n),
+      parentHash: n === 0 ? ZERO_HASH : hashOf(n - 1),
+      logsBloom: n % 7 === 3 ? hit : empty,
+    };
+  }
+  return out;
+}

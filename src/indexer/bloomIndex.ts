@@ -59,7 +59,12 @@ export interface WatchOptions extends LogsOptions {
   allowDeepReorg?: boolean;
 }
 
-/** Tail blocks accepted before they are written to the db. */
+/**
+ * Tail blocks accepted before they are written to the db, when the source pauses.
+ * While headers keep coming the tail is written only at the end: most of it gets
+ * committed (and its entries deleted) first, and a crash loses at most a tail's
+ * worth of headers to fetch again (committed sections are never lost).
+ */
 const FLUSH_EVERY = 1024;
 
 /** The single writer of each db (an `indexHeaders` run), across every BloomIndex opened on it. */
@@ -274,11 +279,11 @@ export class BloomIndex {
         this.snap = { ...s, tailLength: s.tailLength + 1, genesis: h.number === 0 ? h.hash : s.genesis };
         this.headsSubject.next(h.raw);
       },
-      due: (): 'commit' | 'flush' | undefined => {
+      due: (idle: boolean): 'commit' | 'flush' | undefined => {
         const s = this.snap;
         const committedHead = (s.count + 1) * size - 1;
         if (s.tailLength >= size && headOf(s) - committedHead >= this.confirmations) return 'commit';
-        if (s.tailLength - this.persisted >= FLUSH_EVERY) return 'flush';
+        if (idle && s.tailLength - this.persisted >= FLUSH_EVERY) return 'flush';
         return undefined;
       },
       commit: () => this.commit(),

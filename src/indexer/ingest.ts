@@ -1,7 +1,6 @@
 import { from, Observable, type ObservableInput, type Subscription, takeWhile } from 'rxjs';
-import { hexToBytes } from '../bloom/hex.js';
 import { BLOOM_BYTE_LENGTH, HASH_LENGTH } from '../constants.js';
-import { ChainError, InvalidHexError } from '../errors.js';
+import { ChainError } from '../errors.js';
 import type { BlockHeader } from '../filter/types.js';
 import { hashAt, headOf, type IndexSnapshot, knownAtOrBelow, sameHash, tailStartOf } from './snapshot.js';
 import type { IndexHeadersOptions, IndexProgress } from './types.js';
@@ -26,8 +25,12 @@ export interface IngestTarget {
   snapshot(): IndexSnapshot;
   /** Appends the next header to the tail (synchronously) and publishes it. */
   accept(header: ParsedHeader): void;
-  /** The write the last accept made due, if any. */
-  due(): 'commit' | 'flush' | undefined;
+  /**
+   * The write the last accept made due, if any. `idle`: no header is waiting, so
+   * this is a good moment to write the tail (a source running ahead would have
+   * most of it committed, and deleted, soon).
+   */
+  due(idle: boolean): 'commit' | 'flush' | undefined;
   commit(): Promise<void>;
   flush(): Promise<void>;
   /** Drops every block at or above `block` (whole sections when `block` is below the tail). */
@@ -286,7 +289,7 @@ export function ingestHeaders(
         probe = undefined;
         verified = h;
         buffer = [];
-        const due = target.due();
+        const due = target.due(queue.length === 0);
         if (due === undefined) return undefined;
         return { run: due === 'commit' ? () => target.commit() : () => target.flush(), progress: true };
       }
@@ -376,16 +379,37 @@ export function parseHeader(header: BlockHeader): ParsedHeader {
   const { number } = header;
   if (!Number.isSafeInteger(number) || number < 0)
     throw new ChainError(`bad header number: ${String(number)}`);
-  try {
-    return {
-      number,
-      hash: hexToBytes(header.hash, HASH_LENGTH),
-      parentHash: hexToBytes(header.parentHash, HASH_LENGTH),
-      bloom: hexToBytes(header.logsBloom, BLOOM_BYTE_LENGTH),
-      raw: header,
-    };
-  } catch (e) {
-    if (e instanceof InvalidHexError) throw new ChainError(`bad header ${number}: ${e.message}`);
-    throw e;
+  return {
+    number,
+    hash: decodeField(header.hash, HASH_LENGTH, 'hash', number),
+    parentHash: decodeField(header.parentHash, HASH_LENGTH, 'parentHash', number),
+    bloom: decodeField(header.logsBloom, BLOOM_BYTE_LENGTH, 'logsBloom', number),
+    raw: header,
+  };
+}
+
+/** Value of a hex digit's char code, -1 for anything else. */
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
+for (let i = 0; i < 6; i++) NIBBLE[65 + i] = NIBBLE[97 + i] = 10 + i;
+
+/**
+ * Decodes a header's `0x` hex field of exactly `length` bytes. A char-code loop:
+ * headers are decoded by the million, and slicing per byte made garbage the main cost.
+ * @throws ChainError naming the block and field.
+ */
+function decodeField(hex: unknown, length: number, field: string, block: number): Uint8Array {
+  const bad = (why: string) => new ChainError(`bad header ${block}: ${field} ${why}`);
+  if (typeof hex !== 'string' || hex.charCodeAt(0) !== 48 || (hex.charCodeAt(1) | 32) !== 120) {
+    throw bad('is not a 0x-prefixed hex string');
   }
+  if (hex.length !== 2 + 2 * length) throw bad(`must be ${length} bytes, got ${(hex.length - 2) / 2}`);
+  const out = new Uint8Array(length);
+  for (let i = 0, j = 2; i < length; i++, j += 2) {
+    const hi = NIBBLE[hex.charCodeAt(j)] ?? -1;
+    const lo = NIBBLE[hex.charCodeAt(j + 1)] ?? -1;
+    if (hi < 0 || lo < 0) throw bad('has a non-hex digit');
+    out[i] = (hi << 4) | lo;
+  }
+  return out;
 }

@@ -102,6 +102,6 @@ export class TailStore {
 
   /** Runs `ops` in one atomic batch. */
   async batch(ops: readonly TailOp[]): Promise<void> {
-    if (ops.length > 0) await this.db.batch(ops.map((op) => ({ ...op, ...VIEW })) as never, VIEW);
+    if (ops.length > 0) await this.db.batch(ops as never, VIEW);
   }
 }
