@@ -2,7 +2,7 @@ import { keccak_256 } from '@noble/hashes/sha3';
 import ganache from 'ganache';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { bytesToHex, type Hex } from '../../src/bloom/hex.js';
-import { InvalidRangeError, SourceError } from '../../src/errors.js';
+import { InvalidOptionError, InvalidRangeError, SourceError } from '../../src/errors.js';
 import type { BlockHeader } from '../../src/filter/types.js';
 import { rpcHeaders } from '../../src/sources/rpcHeaders.js';
 import { hangingFetch } from './hangingFetch.js';
@@ -151,8 +151,8 @@ describe('rpcHeaders against a fake node', () => {
   });
 
   it('rejects bad batchSize / concurrency at call time', () => {
-    expect(() => rpcHeaders('http://node', { batchSize: 0 })).toThrow(RangeError);
-    expect(() => rpcHeaders('http://node', { concurrency: 1.5 })).toThrow(RangeError);
+    expect(() => rpcHeaders('http://node', { batchSize: 0 })).toThrow(InvalidOptionError);
+    expect(() => rpcHeaders('http://node', { concurrency: 1.5 })).toThrow(InvalidOptionError);
   });
 
   it('unsubscribing aborts every request in flight and starts no more', async () => {

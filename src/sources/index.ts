@@ -1,11 +1,13 @@
 /** Header sources (for indexing) and logs sources (for the exact filter). */
 
 export {
+  DEFAULT_TIMEOUT_MS,
   isMethodNotFound,
   type JsonRpcCall,
   JsonRpcError,
   type JsonRpcOptions,
   jsonRpcBatch,
+  type RetryInfo,
 } from './jsonRpc.js';
 export { ndjsonHeaders } from './ndjsonHeaders.js';
 export { ndjsonLogs } from './ndjsonLogs.js';

@@ -1,4 +1,4 @@
-import { SourceError } from '../errors.js';
+import { InvalidOptionError, SourceError } from '../errors.js';
 import { sleep } from './sleep.js';
 
 /** One JSON-RPC call of a batch. */
@@ -17,6 +17,25 @@ export interface JsonRpcOptions {
   retries?: number;
   /** First backoff delay; doubles on each retry (default 250 ms). */
   retryDelayMs?: number;
+  /**
+   * Milliseconds one attempt may take, response body included, before it is abandoned as a
+   * transient failure (and retried). Default 30 000.
+   */
+  timeoutMs?: number;
+  /** Called before each backoff wait, e.g. to tell the user why nothing moves. */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+/** What {@link JsonRpcOptions.onRetry} is told before a backoff wait. */
+export interface RetryInfo {
+  /** The retry about to happen: 1 for the first. */
+  attempt: number;
+  /** Retries allowed in all. */
+  retries: number;
+  /** The wait before it, in ms. */
+  delayMs: number;
+  /** The transient failure being retried. */
+  error: SourceError;
 }
 
 /** Default retries of a transient JSON-RPC failure. */
@@ -24,6 +43,8 @@ export const DEFAULT_RETRIES = 5;
 /** Default first backoff delay in milliseconds. */
 export const DEFAULT_RETRY_DELAY_MS = 250;
 const MAX_RETRY_DELAY_MS = 30_000;
+/** Default per-attempt timeout of a JSON-RPC request in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** A JSON-RPC error object returned by the node for one call. */
 export class JsonRpcError extends SourceError {
@@ -63,7 +84,8 @@ function isTransientRpcError(code: number | undefined, message: string): boolean
 /**
  * Sends `calls` as one JSON-RPC batch (array body) and returns the results in call order.
  * Network errors, HTTP 408/429/5xx and transient-looking JSON-RPC errors are retried with
- * exponential backoff; the last failure is a transient {@link SourceError}.
+ * exponential backoff, and so is an attempt that takes longer than `timeoutMs`; the last failure
+ * is a transient {@link SourceError}.
  * @throws JsonRpcError when the node answers a call with a (non-transient) error.
  * @throws SourceError on other HTTP errors or a malformed response.
  * Aborting `signal` rejects with the signal's reason.
@@ -73,17 +95,67 @@ export async function jsonRpcBatch(
   calls: readonly JsonRpcCall[],
   options: JsonRpcOptions = {},
 ): Promise<unknown[]> {
+  checkTimeout(options.timeoutMs);
   if (calls.length === 0) return [];
   const retries = options.retries ?? DEFAULT_RETRIES;
   const baseDelay = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await attemptBatch(url, calls, options);
+      return await withTimeout(`request to ${url}`, timeoutMs, options.signal, (signal) =>
+        attemptBatch(url, calls, { ...options, signal }),
+      );
     } catch (err) {
       if (options.signal?.aborted) throw options.signal.reason;
       if (!(err instanceof SourceError) || !err.transient || attempt >= retries) throw err;
-      await sleep(Math.min(baseDelay * 2 ** attempt, MAX_RETRY_DELAY_MS), options.signal);
+      const delayMs = Math.min(baseDelay * 2 ** attempt, MAX_RETRY_DELAY_MS);
+      options.onRetry?.({ attempt: attempt + 1, retries, delayMs, error: err });
+      await sleep(delayMs, options.signal);
     }
+  }
+}
+
+/** Checks a `timeoutMs` option: a positive number of milliseconds (Infinity: no timeout). */
+export function checkTimeout(timeoutMs: number | undefined): void {
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0)) {
+    throw new InvalidOptionError('timeoutMs', `must be a positive number of milliseconds, got ${timeoutMs}`);
+  }
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Thrown into an attempt that ran out of time. */
+class AttemptTimeout extends Error {}
+
+/**
+ * Runs `attempt` with a signal that aborts when `outer` aborts or after `timeoutMs`; a timed-out
+ * attempt fails with a transient SourceError. The timer and the listener are always removed.
+ */
+async function withTimeout<T>(
+  what: string,
+  timeoutMs: number,
+  outer: AbortSignal | undefined,
+  attempt: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (outer?.aborted) throw outer.reason;
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(outer?.reason);
+  outer?.addEventListener('abort', onAbort, { once: true });
+  // setTimeout fires at once past 2^31 - 1 ms: longer timeouts mean none
+  const timer =
+    timeoutMs <= MAX_TIMER_MS
+      ? setTimeout(() => controller.abort(new AttemptTimeout()), timeoutMs)
+      : undefined;
+  try {
+    return await attempt(controller.signal);
+  } catch (err) {
+    if (!outer?.aborted && controller.signal.reason instanceof AttemptTimeout) {
+      throw new SourceError(`${what} timed out after ${timeoutMs} ms`, true, { cause: err });
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onAbort);
   }
 }
 

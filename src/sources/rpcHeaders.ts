@@ -1,9 +1,9 @@
 import type { Observable } from 'rxjs';
-import { SourceError } from '../errors.js';
+import { InvalidOptionError, SourceError } from '../errors.js';
 import { parseBlockRange } from '../filter/blockNumber.js';
 import type { BlockHeader, BlockNumberInput } from '../filter/types.js';
 import { fromAsync } from './fromAsync.js';
-import { type JsonRpcOptions, jsonRpcBatch } from './jsonRpc.js';
+import { checkTimeout, type JsonRpcOptions, jsonRpcBatch, type RetryInfo } from './jsonRpc.js';
 import { parseHeaderJson } from './parseHeaderJson.js';
 import { parseQuantity, toQuantity } from './quantity.js';
 
@@ -23,6 +23,10 @@ export interface RpcHeadersOptions {
   retryDelayMs?: number;
   /** The fetch implementation (default: global `fetch`). */
   fetch?: typeof fetch;
+  /** Milliseconds one JSON-RPC attempt may take before it is retried (default 30 000). */
+  timeoutMs?: number;
+  /** Called before each backoff wait of a transient failure. */
+  onRetry?: (info: RetryInfo) => void;
 }
 
 /** Default `eth_getBlockByNumber` calls per batch. */
@@ -36,12 +40,17 @@ export const DEFAULT_RPC_CONCURRENCY = 4;
  * retried with backoff. Cold: subscribing starts the requests, unsubscribing aborts them.
  * Errors: {@link SourceError} (HTTP, JSON-RPC, malformed block, block not found),
  * InvalidRangeError for a bad or reversed range.
- * @throws RangeError at call time when `batchSize`, `concurrency` or `retries` is not a valid count.
+ * Headers go out in bursts of at most {@link EMIT_BURST}, with a turn of the event loop in
+ * between: a downstream `concatMap` whose inners finish promptly then never holds a backlog
+ * long enough to recurse its way into a stack overflow.
+ * @throws InvalidOptionError at call time when `batchSize`, `concurrency`, `retries` or
+ * `timeoutMs` is not valid.
  */
 export function rpcHeaders(url: string, options: RpcHeadersOptions = {}): Observable<BlockHeader> {
   const batchSize = count(options.batchSize ?? DEFAULT_RPC_BATCH_SIZE, 'batchSize', 1);
   const concurrency = count(options.concurrency ?? DEFAULT_RPC_CONCURRENCY, 'concurrency', 1);
   if (options.retries !== undefined) count(options.retries, 'retries', 0);
+  checkTimeout(options.timeoutMs);
 
   return fromAsync<BlockHeader>(async (emit, signal) => {
     // One controller for every batch of this subscription: an error in one batch cancels the others.
@@ -53,6 +62,8 @@ export function rpcHeaders(url: string, options: RpcHeadersOptions = {}): Observ
       fetch: options.fetch,
       retries: options.retries,
       retryDelayMs: options.retryDelayMs,
+      timeoutMs: options.timeoutMs,
+      onRetry: options.onRetry,
     };
     try {
       const range = { fromBlock: options.fromBlock ?? 0, toBlock: options.toBlock ?? 'latest' };
@@ -78,9 +89,10 @@ export function rpcHeaders(url: string, options: RpcHeadersOptions = {}): Observ
       while (pending.length > 0) {
         const headers = await pending.shift()!;
         if (next <= toBlock) startBatch();
-        for (const header of headers) {
-          emit(header);
+        for (let i = 0; i < headers.length; i++) {
+          if (i > 0 && i % EMIT_BURST === 0) await nextTurn();
           if (signal.aborted) return;
+          emit(headers[i]!);
         }
       }
     } finally {
@@ -109,9 +121,15 @@ async function fetchBatch(url: string, first: number, last: number, rpc: JsonRpc
   });
 }
 
+/** Headers emitted synchronously in a row at most. */
+export const EMIT_BURST = 256;
+
+/** Resolves after the microtasks queued so far (and I/O callbacks) ran. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 function count(value: number, name: string, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
+    throw new InvalidOptionError(name, `must be an integer >= ${min}, got ${value}`);
   }
   return value;
 }

@@ -2,7 +2,13 @@ import type { Hex } from '../bloom/hex.js';
 import { SourceError } from '../errors.js';
 import type { BlockHeader, Log } from '../filter/types.js';
 import { fromAsync } from './fromAsync.js';
-import { isMethodNotFound, type JsonRpcOptions, jsonRpcBatch } from './jsonRpc.js';
+import {
+  checkTimeout,
+  isMethodNotFound,
+  type JsonRpcOptions,
+  jsonRpcBatch,
+  type RetryInfo,
+} from './jsonRpc.js';
 import { parseHeaderJson } from './parseHeaderJson.js';
 import { parseLogJson, sortByLogIndex } from './parseLogJson.js';
 import { toQuantity } from './quantity.js';
@@ -16,6 +22,10 @@ export interface RpcReceiptsOptions {
   retries?: number;
   /** First backoff delay in ms, doubling per retry (default 250). */
   retryDelayMs?: number;
+  /** Milliseconds one JSON-RPC attempt may take before it is retried (default 30 000). */
+  timeoutMs?: number;
+  /** Called before each backoff wait of a transient failure. */
+  onRetry?: (info: RetryInfo) => void;
 }
 
 /**
@@ -28,6 +38,7 @@ export interface RpcReceiptsOptions {
  * Errors: {@link SourceError} (HTTP, JSON-RPC, malformed answer, block not found, hash mismatch).
  */
 export function rpcReceipts(url: string, options: RpcReceiptsOptions = {}): LogsSource {
+  checkTimeout(options.timeoutMs);
   let useGetLogs = false; // set once the node says it has no eth_getBlockReceipts
   return ({ number, hash }) =>
     fromAsync<Log[]>(async (emit, signal) => {
