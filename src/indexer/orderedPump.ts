@@ -50,11 +50,11 @@ export function orderedPump<I, R>(
     slots.push(slot);
     const inner = from(project(value, index++));
     slot.sub = inner.subscribe({
-      next: (v) => {
+      next: guarded(subscriber, (v: R) => {
         // The head with nothing buffered emits straight through; anything else waits its turn.
         if (slots[0] === slot && slot.read === slot.values.length) subscriber.next(v);
         else slot.values.push(v);
-      },
+      }),
       error: (e) => subscriber.error(e),
       complete: () => {
         slot.done = true;
