@@ -130,7 +130,9 @@ describe('jsonRpcBatch', () => {
       retryDelayMs: 3_600_000,
     }).catch((e) => e);
     expect(err).toEqual(new Error('stop'));
-    expect(s.signals).toEqual([controller.signal]);
+    // fetch gets a per-attempt signal (it also carries the timeout), linked to the caller's
+    expect(s.signals).toHaveLength(1);
+    expect(s.signals[0]).toBeInstanceOf(AbortSignal);
     expect(s.attempts()).toBe(1);
   });
 
