@@ -16,8 +16,8 @@ import { checkConcurrency, Fifo, guarded, orderedPump } from './orderedPump.js';
  * ```
  * batches:  a---b|          a = [1, 2], b = [3]; concurrency = 2
  * fetch(n): --N|
- * credits:  --c-----c       (a taken once 1 and 2 started and a slot freed)
- * output:   --(12)--3|
+ * output:   --12--3|        (2 waits for 1, which retires at frame 3)
+ * credits:  ---cc           (a is seen used up when a slot frees; b as soon as 3 started)
  * ```
  */
 export function fetchCandidates<R>(
