@@ -96,7 +96,7 @@ describe('combineGroup', () => {
 
 describe('combineGroup: word-aligned vectors', () => {
   /** Per-byte oracle: OR over clauses of (incoming AND every vector of the clause). */
-  const oracle = (incoming: Uint8Array, clauses: number[][], vs: Uint8Array[]) =>
+  const oracle = (incoming: Uint8Array, clauses: readonly (readonly number[])[], vs: Uint8Array[]) =>
     Array.from(incoming, (x, k) =>
       clauses.reduce((acc, c) => acc | c.reduce((y, j) => y & vs[j]![k]!, x), 0),
     );
