@@ -108,3 +108,19 @@ it('--rpc-retries 1: one retry line, then the failure, exit 1', async () => {
   expect(err[0]).toMatch(/^rx-bloombits: .*503.*; retrying 1\/1 in \d+ ms$/);
   expect(err[1]).toMatch(/^rx-bloombits: .*503/);
 });
+
+it('--rpc-timeout bounds a request that never gets an answer', async () => {
+  const silent = createServer(() => undefined); // accepts requests, never answers
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+  try {
+    const args = ['index', '--db', path.join(dir, 'timeout'), '--rpc', url, '--rpc-retries', '0'];
+    const r = await cli([...args, '--rpc-timeout', '300']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(lines(r.stderr)).toEqual([expect.stringMatching(/^rx-bloombits: .*timed out after 300 ms/)]);
+  } finally {
+    silent.closeAllConnections();
+    await new Promise((r) => silent.close(r));
+  }
+});
