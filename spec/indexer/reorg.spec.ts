@@ -96,7 +96,9 @@ describe('BloomIndex on synthetic chains', () => {
     const beyond = await all(index.match({}, { fromBlock: 695, toBlock: 10_000 })).catch((e) => e);
     expect(beyond).toBeInstanceOf(BeyondHeadError);
     expect(beyond).toMatchObject({ head: 699, requested: 10_000 });
-    await expect(all(index.match({}, { fromBlock: 800, toBlock: 900 }))).rejects.toBeInstanceOf(BeyondHeadError);
+    await expect(all(index.match({}, { fromBlock: 800, toBlock: 900 }))).rejects.toBeInstanceOf(
+      BeyondHeadError,
+    );
   });
 
   it('property: random filters and ranges (committed-only, tail-only, across) equal the brute-force scan', async () => {
