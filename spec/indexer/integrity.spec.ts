@@ -222,7 +222,7 @@ describe('chain identity and the reorg guard', () => {
   it('finds a 600-block-deep fork in O(log depth) restarts of a factory source', async () => {
     const long = makeChain(5000, 43);
     const db = newDb();
-    const index = await BloomIndex.open(db, { sectionSize: SIZE, confirmations: CONF });
+    const index = await BloomIndex.open(db, { sectionSize: 256, confirmations: CONF });
     await run(index, from(long));
     const next = makeChain(5010, 44, long, 4400);
     const calls: number[] = [];
@@ -255,6 +255,29 @@ describe('chain identity and the reorg guard', () => {
     release();
     await first;
     expect(a.info().head).toBe(49);
+  });
+});
+
+describe('unsubscribing from indexHeaders', () => {
+  it('mid-run: the write in flight finishes, a new run right after continues to the same store as a fresh run', async () => {
+    const chain = makeChain(900, 61);
+    const db = newDb();
+    const index = await BloomIndex.open(db, { sectionSize: 64, confirmations: 8 });
+    const slow = (async function* () {
+      for (const h of chain) {
+        if (h.number % 50 === 0) await new Promise((r) => setTimeout(r, 1));
+        yield h;
+      }
+    })();
+    const sub = index.indexHeaders(slow).subscribe();
+    while (index.info().sections < 3) await new Promise((r) => setTimeout(r, 1));
+    sub.unsubscribe();
+    expect(index.indexing).toBe(false);
+    await run(index, factory(chain));
+    const fresh = await BloomIndex.open(newDb(), { sectionSize: 64, confirmations: 8 });
+    await run(fresh, from(chain));
+    expect(index.info()).toEqual(fresh.info());
+    expect(await dumpDb(db)).toEqual(await dumpDb(fresh.store.db as Db));
   });
 });
 
