@@ -343,8 +343,12 @@ export function ingestHeaders(
       if (probe === undefined) probe = { anchor: lowest.number, distance: 1, lowest: lowest.number };
       if (probe.lowest === 0) throw anotherChain();
       probe.distance *= 2;
-      const below = Math.min(probe.anchor - probe.distance, probe.lowest - 1, lowest.number - 1);
-      const at = knownAtOrBelow(snap, Math.max(0, below));
+      const ceiling = Math.min(probe.lowest, lowest.number) - 1;
+      const below = Math.min(probe.anchor - probe.distance, ceiling);
+      let at = knownAtOrBelow(snap, Math.max(0, below));
+      // Stepping from the tail into the committed sections: try the last section head first.
+      const lastHead = tailStartOf(snap) - 1;
+      if (at < lastHead && lastHead <= ceiling) at = lastHead;
       probe.lowest = at;
       run++; // stops the current source at its next emission
       return { run: nothing, restart: at };
