@@ -4,7 +4,18 @@
  * and bounded pulling; watch() catching up from the index instead of buffering live headers.
  */
 import { MemoryLevel } from 'memory-level';
-import { from, lastValueFrom, NEVER, type Observable, of, Subject, takeUntil, timer, toArray } from 'rxjs';
+import {
+  from,
+  lastValueFrom,
+  NEVER,
+  type Observable,
+  of,
+  Subject,
+  takeUntil,
+  takeWhile,
+  timer,
+  toArray,
+} from 'rxjs';
 import type { Hex } from '../../src/bloom/hex.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import type { BlockHeader, Log } from '../../src/filter/types.js';
@@ -70,6 +81,28 @@ describe('indexHeaders is stack-safe', () => {
       expect(last).toMatchObject({ headNumber: N - 1, sections: Math.floor((N - 256) / 4096) });
       expect(await all(index.match({ address }))).toEqual(expected);
       const logs = await all(index.logs({ address }, { fromBlock: 0, toBlock: 'latest' }, { receipts }));
+      expect(logs.map((l) => Number(l.blockNumber))).toEqual(expected);
+    },
+  );
+});
+
+describe('watch() at size', () => {
+  const N = 100_000;
+  const chain = cheapChain(N);
+  const expected = bruteMatch(chain, { address }, 0, N - 1);
+  it.each([
+    ['synchronous', () => from(chain)],
+    ['asynchronous', () => asyncHeaders(chain)],
+  ])(
+    `indexing ${N.toLocaleString('en')} headers from a %s source while watching delivers every passing block once`,
+    async (_name, source) => {
+      const index = await BloomIndex.open(newDb());
+      const last = expected.at(-1)!;
+      const logs = await all(
+        index
+          .watch({ address }, { receipts, source: source() })
+          .pipe(takeWhile((l) => Number(l.blockNumber) < last, true)),
+      );
       expect(logs.map((l) => Number(l.blockNumber))).toEqual(expected);
     },
   );
