@@ -186,7 +186,7 @@ describe('a query answers on the snapshot it started with, through reorgs of eve
           await Promise.all(dbs.splice(0).map((db) => db.close()));
         },
       ),
-      { numRuns: 20, seed: 7 },
+      { numRuns: 12, seed: 7 },
     );
   });
 });
