@@ -3,11 +3,11 @@
  * queried as RxJS Observables.
  */
 export * from './bitutil/index.js';
-export { bytesToHex, type Hex, hexToBytes, isHex } from './bloom/hex.js';
+export { bytesToHex, type Hex, hexToBytes, isHex } from './types/hex.js';
 export * from './bloom/index.js';
 export * from './constants.js';
 export * from './errors.js';
-export { parseBlockNumber, parseBlockRange } from './filter/blockNumber.js';
+export { parseBlockNumber, parseBlockRange } from './types/blockNumber.js';
 export { compileFilter } from './filter/compileFilter.js';
 export { filterLogs, logMatches } from './filter/filterLogs.js';
 export { type NormalizedFilter, normalizeFilter } from './filter/normalizeFilter.js';
@@ -18,7 +18,7 @@ export type {
   Log,
   LogFilter,
   TopicFilter,
-} from './filter/types.js';
+} from './types/chain.js';
 export * from './generator/index.js';
 export { BloomIndex, type HeaderSource, type LogsOptions, type WatchOptions } from './indexer/bloomIndex.js';
 export { concatMapEager } from './indexer/concatMapEager.js';

@@ -5,7 +5,7 @@ import {
   decompressBytes,
   encodeSparseBytes,
 } from '../../src/bitutil/index.js';
-import { bytesToHex, hexToBytes } from '../../src/bloom/hex.js';
+import { bytesToHex, hexToBytes } from '../../src/types/hex.js';
 import { DecompressError, type DecompressErrorCode } from '../../src/errors.js';
 import vectors from '../fixtures/compress-vectors.json';
 

@@ -1,6 +1,6 @@
 import { keccak_256 } from '@noble/hashes/sha3';
 import fc from 'fast-check';
-import { bytesToHex, hexToBytes } from '../../src/bloom/hex.js';
+import { bytesToHex, hexToBytes } from '../../src/types/hex.js';
 import {
   bloomAdd,
   bloomIndexes,

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Hex } from '../../src/bloom/hex.js';
-import type { Log } from '../../src/filter/types.js';
+import type { Hex } from '../../src/types/hex.js';
+import type { Log } from '../../src/types/chain.js';
 import { assertBuilt, CLI_TIMEOUT, cli, lines, type Result, ROOT, SAMPLE, SAMPLE_LOGS } from './helpers.js';
 
 jest.setTimeout(CLI_TIMEOUT);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { BlockHeader } from '../../src/filter/types.js';
+import type { BlockHeader } from '../../src/types/chain.js';
 import { makeChain } from '../indexer/helpers.js';
 import { assertBuilt, CLI_TIMEOUT, cli, dump, expectOneError, lines } from './helpers.js';
 

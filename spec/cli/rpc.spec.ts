@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Log } from '../../src/filter/types.js';
+import type { Log } from '../../src/types/chain.js';
 import { type Chain, padAddress, startChain } from '../helpers/ganache.js';
 import { assertBuilt, CLI_TIMEOUT, cli, lines, MAIN, ROOT } from './helpers.js';
 

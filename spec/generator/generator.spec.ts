@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { compressBytes } from '../../src/bitutil/index.js';
-import { bytesToHex } from '../../src/bloom/hex.js';
+import { bytesToHex } from '../../src/types/hex.js';
 import { GeneratorError } from '../../src/errors.js';
 import { BloomBitsGenerator } from '../../src/generator/index.js';
 import vectors from '../fixtures/compress-vectors.json';

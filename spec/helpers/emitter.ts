@@ -9,7 +9,7 @@
  * records, each with its own topic count. Empty calldata emits nothing; n > 4 reverts.
  * The contract keeps no state and accepts no value checks (plain transfers with data are fine).
  */
-import { bytesToHex, type Hex, hexToBytes } from '../../src/bloom/hex.js';
+import { bytesToHex, type Hex, hexToBytes } from '../../src/types/hex.js';
 
 /** One log to emit: 0..4 topics (32 bytes each) and optional data (≤ 65535 bytes). */
 export interface EmitLog {

@@ -16,9 +16,9 @@ import {
   timer,
   toArray,
 } from 'rxjs';
-import type { Hex } from '../../src/bloom/hex.js';
+import type { Hex } from '../../src/types/hex.js';
 import { InvalidOptionError } from '../../src/errors.js';
-import type { BlockHeader, Log } from '../../src/filter/types.js';
+import type { BlockHeader, Log } from '../../src/types/chain.js';
 import { BloomIndex, type HeaderSource } from '../../src/indexer/bloomIndex.js';
 import { ADDRESSES, bruteMatch, cheapChain, makeChain } from './helpers.js';
 

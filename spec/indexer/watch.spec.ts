@@ -1,6 +1,6 @@
 import { MemoryLevel } from 'memory-level';
 import { from, lastValueFrom, of, Subject, takeUntil, toArray } from 'rxjs';
-import { hexToBytes } from '../../src/bloom/hex.js';
+import { hexToBytes } from '../../src/types/hex.js';
 import { bloomTest } from '../../src/bloom/index.js';
 import type { Hex, Log } from '../../src/index.js';
 import { BloomIndex } from '../../src/indexer/bloomIndex.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
-import type { Hex } from '../../src/bloom/hex.js';
+import type { Hex } from '../../src/types/hex.js';
 import { SourceError } from '../../src/errors.js';
 import { ndjsonLogs } from '../../src/sources/ndjsonLogs.js';
 

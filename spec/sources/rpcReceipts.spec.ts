@@ -1,8 +1,8 @@
 import ganache from 'ganache';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
-import type { Hex } from '../../src/bloom/hex.js';
+import type { Hex } from '../../src/types/hex.js';
 import { SourceError } from '../../src/errors.js';
-import type { Log } from '../../src/filter/types.js';
+import type { Log } from '../../src/types/chain.js';
 import { rpcReceipts } from '../../src/sources/rpcReceipts.js';
 import { hangingFetch } from './hangingFetch.js';
 

@@ -1,5 +1,5 @@
 import { MemoryLevel } from 'memory-level';
-import { bytesToHex } from '../../src/bloom/hex.js';
+import { bytesToHex } from '../../src/types/hex.js';
 import {
   type BloomBitsDb,
   BloomBitsStore,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { MemoryLevel } from 'memory-level';
 import { compressBytes } from '../../src/bitutil/index.js';
-import { bytesToHex, hexToBytes } from '../../src/bloom/hex.js';
+import { bytesToHex, hexToBytes } from '../../src/types/hex.js';
 import { CorruptDataError, DatabaseClosedError, MissingSectionError, StoreError } from '../../src/errors.js';
 import { BloomBitsGenerator } from '../../src/generator/index.js';
 import {

@@ -1,6 +1,6 @@
 import { BLOOM_BIT_LENGTH, BLOOM_BYTE_LENGTH } from '../constants.js';
 import { InvalidBloomError } from '../errors.js';
-import { type Hex, hexToBytes } from './hex.js';
+import { type Hex, hexToBytes } from '../types/hex.js';
 import { bloomIndexes } from './keys.js';
 
 /**

@@ -11,15 +11,15 @@ import {
   range as rangeOf,
   Subject,
 } from 'rxjs';
-import { bytesToHex } from '../bloom/hex.js';
+import { bytesToHex } from '../types/hex.js';
 import { bloomTestGroups } from '../bloom/index.js';
 import { DEFAULT_CONFIRMATIONS } from '../constants.js';
 import { BeyondHeadError, CorruptDataError, IndexBusyError, InvalidOptionError } from '../errors.js';
-import { parseBlockNumber, parseBlockRange } from '../filter/blockNumber.js';
+import { parseBlockNumber, parseBlockRange } from '../types/blockNumber.js';
 import { compileFilter } from '../filter/compileFilter.js';
 import { filterLogs } from '../filter/filterLogs.js';
 import { normalizeFilter } from '../filter/normalizeFilter.js';
-import type { BlockHeader, BlockRange, Log, LogFilter } from '../filter/types.js';
+import type { BlockHeader, BlockRange, Log, LogFilter } from '../types/chain.js';
 import { BloomBitsGenerator } from '../generator/index.js';
 import { blocksOfBatch } from '../matcher/blockNumbers.js';
 import { createMatcher } from '../matcher/matcher.js';

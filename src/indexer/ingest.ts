@@ -1,7 +1,7 @@
 import { from, Observable, type ObservableInput, type Subscription, takeWhile } from 'rxjs';
 import { BLOOM_BYTE_LENGTH, HASH_LENGTH } from '../constants.js';
 import { ChainError } from '../errors.js';
-import type { BlockHeader } from '../filter/types.js';
+import type { BlockHeader } from '../types/chain.js';
 import { hashAt, headOf, type IndexSnapshot, knownAtOrBelow, sameHash, tailStartOf } from './snapshot.js';
 import type { IndexHeadersOptions, IndexProgress } from './types.js';
 

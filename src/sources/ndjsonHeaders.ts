@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import { SourceError } from '../errors.js';
-import type { BlockHeader } from '../filter/types.js';
+import type { BlockHeader } from '../types/chain.js';
 import { fromAsync } from './fromAsync.js';
 import { parseHeaderJson } from './parseHeaderJson.js';
 import { readLines } from './readLines.js';

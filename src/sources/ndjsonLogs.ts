@@ -1,6 +1,6 @@
 import { defer, map, type Observable, of, share, take, tap } from 'rxjs';
 import { SourceError } from '../errors.js';
-import type { Log } from '../filter/types.js';
+import type { Log } from '../types/chain.js';
 import { fromAsync } from './fromAsync.js';
 import { parseLogJson, sortByLogIndex } from './parseLogJson.js';
 import { readLines } from './readLines.js';

@@ -1,6 +1,6 @@
 import { BLOOM_BYTE_LENGTH, HASH_LENGTH } from '../constants.js';
 import { SourceError } from '../errors.js';
-import type { BlockHeader } from '../filter/types.js';
+import type { BlockHeader } from '../types/chain.js';
 import { parseHex } from './parseHex.js';
 import { parseQuantity } from './quantity.js';
 

@@ -1,4 +1,4 @@
-import { type Hex, isHex } from '../bloom/hex.js';
+import { type Hex, isHex } from '../types/hex.js';
 import { SourceError } from '../errors.js';
 
 /**

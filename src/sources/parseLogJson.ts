@@ -1,6 +1,6 @@
 import { ADDRESS_LENGTH, HASH_LENGTH, MAX_TOPICS } from '../constants.js';
 import { SourceError } from '../errors.js';
-import type { Log } from '../filter/types.js';
+import type { Log } from '../types/chain.js';
 import { parseHex } from './parseHex.js';
 import { parseQuantity, toQuantity } from './quantity.js';
 

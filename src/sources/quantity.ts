@@ -1,4 +1,4 @@
-import type { Hex } from '../bloom/hex.js';
+import type { Hex } from '../types/hex.js';
 import { SourceError } from '../errors.js';
 
 const QUANTITY_RE = /^0x[0-9a-fA-F]{1,14}$/;

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { addAbortSignal } from 'node:stream';
 import type { Observable } from 'rxjs';
 import { SourceError } from '../errors.js';
-import type { BlockHeader } from '../filter/types.js';
+import type { BlockHeader } from '../types/chain.js';
 import { decodeRlpHeader } from './decodeRlpHeader.js';
 import { fromAsync } from './fromAsync.js';
 import { readRlpItems } from './rlpItems.js';

@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import { InvalidOptionError, SourceError } from '../errors.js';
-import { parseBlockRange } from '../filter/blockNumber.js';
-import type { BlockHeader, BlockNumberInput } from '../filter/types.js';
+import { parseBlockRange } from '../types/blockNumber.js';
+import type { BlockHeader, BlockNumberInput } from '../types/chain.js';
 import { fromAsync } from './fromAsync.js';
 import { checkTimeout, type JsonRpcOptions, jsonRpcBatch, type RetryInfo } from './jsonRpc.js';
 import { parseHeaderJson } from './parseHeaderJson.js';

@@ -1,6 +1,6 @@
-import type { Hex } from '../bloom/hex.js';
+import type { Hex } from '../types/hex.js';
 import { SourceError } from '../errors.js';
-import type { BlockHeader, Log } from '../filter/types.js';
+import type { BlockHeader, Log } from '../types/chain.js';
 import { fromAsync } from './fromAsync.js';
 import {
   checkTimeout,

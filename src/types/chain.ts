@@ -1,4 +1,4 @@
-import type { Hex } from '../bloom/hex.js';
+import type { Hex } from './hex.js';
 
 /** A block number as users write it: number, bigint, hex quantity, or a tag. */
 export type BlockNumberInput = number | bigint | Hex | 'earliest' | 'latest';

@@ -1,5 +1,5 @@
 import { InvalidRangeError } from '../errors.js';
-import type { BlockNumberInput } from './types.js';
+import type { BlockNumberInput } from './chain.js';
 
 const QUANTITY_RE = /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/;
 
