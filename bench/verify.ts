@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { MemoryLevel } from 'memory-level';
 import { prng } from '../spec/helpers/prng.js';
-import { type BloomBitsDb, BloomBitsStore } from '../src/store/index.js';
+import { BloomBitsStore } from '../src/store/index.js';
 
 const SECTIONS = Number(process.env.SECTIONS ?? 50);
 const SIZE = Number(process.env.SIZE ?? 4096);
@@ -28,7 +28,7 @@ function section(seed: number): Uint8Array[] {
 async function main(): Promise<void> {
   const kind = process.argv[2] ?? 'classic';
   const dir = kind === 'classic' ? await mkdtemp(join(tmpdir(), 'bloombits-bench-verify-')) : undefined;
-  const db = (dir ? new ClassicLevel(dir, VIEW) : new MemoryLevel(VIEW)) as unknown as BloomBitsDb;
+  const db = dir ? new ClassicLevel(dir, VIEW) : new MemoryLevel(VIEW);
   try {
     const store = await BloomBitsStore.open(db, { sectionSize: SIZE });
     const vectors = section(1);

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { BloomBitsError } from '../../src/errors.js';
 import {
-  type BloomBitsDb,
   BloomBitsStore,
   CHECKSUM_FROM_KEY,
   COUNT_KEY,
@@ -12,7 +11,7 @@ import {
   vectorKey,
   verifyStore,
 } from '../../src/store/index.js';
-import { buildStore, dump, headOf, memoryDb, VIEW } from './fixtures.js';
+import { buildStore, dump, headOf, type LevelDb, memoryDb, VIEW } from './fixtures.js';
 
 /** A tail entry key "iT" ‖ uint64 BE block. */
 const tailKey = (n: number) => Uint8Array.from([0x69, 0x54, ...encodeUint64(n)]);
@@ -39,7 +38,7 @@ const faultArb: fc.Arbitrary<Fault> = fc.record({
 
 /** Applies `fault` to the store's bytes (a tail entry is never the last one: dropping it leaves a valid shorter tail). */
 async function corrupt(
-  db: BloomBitsDb,
+  db: LevelDb,
   fault: Fault,
   size: number,
   sections: number,
@@ -71,7 +70,7 @@ async function corrupt(
 }
 
 /** Deletes, empties, flips a bit of or overwrites the value of `key`. */
-async function damage(db: BloomBitsDb, key: Uint8Array, value: Uint8Array, fault: Fault): Promise<void> {
+async function damage(db: LevelDb, key: Uint8Array, value: Uint8Array, fault: Fault): Promise<void> {
   switch (fault.action) {
     case 'delete':
       return db.del(key, VIEW);
@@ -92,7 +91,7 @@ async function damage(db: BloomBitsDb, key: Uint8Array, value: Uint8Array, fault
 
 /** A sound store by (size, sections), with a tail of {@link TAIL} entries: built once, corrupted and repaired per run. */
 interface Built {
-  db: BloomBitsDb;
+  db: LevelDb;
   pristine: string[];
 }
 const cache = new Map<string, Promise<Built>>();

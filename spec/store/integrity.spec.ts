@@ -5,7 +5,6 @@ import { ClassicLevel } from 'classic-level';
 import { decompressBytes } from '../../src/bitutil/index.js';
 import { CorruptDataError, DatabaseClosedError, MissingSectionError, StoreError } from '../../src/errors.js';
 import {
-  type BloomBitsDb,
   BloomBitsStore,
   COUNT_KEY,
   encodeUint64,
@@ -20,6 +19,7 @@ import {
   buildStore,
   dump,
   headOf,
+  type LevelDb,
   memoryDb,
   randomSection,
   rejection,
@@ -28,8 +28,8 @@ import {
 } from './fixtures.js';
 
 const SIZE = 64;
-const opened: BloomBitsDb[] = [];
-const db = (): BloomBitsDb => {
+const opened: LevelDb[] = [];
+const db = (): LevelDb => {
   const d = memoryDb();
   opened.push(d);
   return d;
@@ -91,7 +91,7 @@ describe('opening never writes', () => {
 });
 
 describe('metadata is checked, not trusted', () => {
-  const cases: [string, string, (d: BloomBitsDb) => Promise<void>][] = [
+  const cases: [string, string, (d: LevelDb) => Promise<void>][] = [
     ['count raised by one', 'iBcount', (d) => d.put(COUNT_KEY, encodeUint64(4), VIEW)],
     ['count at 2^53-1', 'iBcount', (d) => d.put(COUNT_KEY, encodeUint64(2 ** 53 - 1), VIEW)],
     [
@@ -218,7 +218,7 @@ describe('verify', () => {
 
   test('works on classic-level through a snapshot', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bloombits-verify-'));
-    const d = new ClassicLevel<Uint8Array, Uint8Array>(dir, VIEW) as unknown as BloomBitsDb;
+    const d = new ClassicLevel<Uint8Array, Uint8Array>(dir, VIEW) as unknown as LevelDb;
     try {
       const store = await buildStore(d, SIZE, 2);
       const verifying = store.verify();

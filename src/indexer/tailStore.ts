@@ -1,6 +1,6 @@
-import type { AbstractLevel } from 'abstract-level';
 import { BLOOM_BYTE_LENGTH, HASH_LENGTH } from '../constants.js';
 import { CorruptDataError } from '../errors.js';
+import type { BloomBitsDb } from '../store/db.js';
 import { decodeUint64, writeUint64 } from '../store/keys.js';
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
@@ -58,8 +58,7 @@ export interface LoadedTail {
  * leave after a crash) are skipped, not deleted.
  */
 export class TailStore {
-  // biome-ignore lint/suspicious/noExplicitAny: any abstract-level flavour (classic, memory, browser, sublevel)
-  constructor(private readonly db: AbstractLevel<any, any, any>) {}
+  constructor(private readonly db: BloomBitsDb) {}
 
   /**
    * The persisted tail from `from` (the first block past the committed sections) and the genesis hash.

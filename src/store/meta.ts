@@ -14,8 +14,7 @@ import {
 } from './keys.js';
 import { levelCall } from './level-errors.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: abstract-level's format and option types vary per backend
-type Db = import('abstract-level').AbstractLevel<any, any, any>;
+type Db = import('./db.js').BloomBitsDb;
 
 /** Read options: binary encodings, plus an optional explicit snapshot. */
 // biome-ignore lint/suspicious/noExplicitAny: the snapshot type varies per backend

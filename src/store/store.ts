@@ -1,8 +1,8 @@
-import type { AbstractLevel } from 'abstract-level';
 import { compressBytes, copyBytes, decompressBytes } from '../bitutil/index.js';
 import { BLOOM_BIT_LENGTH } from '../constants.js';
 import { CorruptDataError, DecompressError, MissingSectionError, StoreError } from '../errors.js';
 import { sectionChecksum } from './checksum.js';
+import type { BloomBitsDb } from './db.js';
 import {
   CHECKSUM_FROM_KEY,
   COUNT_KEY,
@@ -20,9 +20,7 @@ import { assertOpen, levelCall } from './level-errors.js';
 import { checkSectionSize, readMeta, resolveSectionSize } from './meta.js';
 import { type VerifyOptions, type VerifyReport, verifyStore } from './verify.js';
 
-/** Any abstract-level database or sublevel (format-generic, so BrowserLevel fits too). */
-// biome-ignore lint/suspicious/noExplicitAny: abstract-level's format and option types vary per backend
-export type BloomBitsDb = AbstractLevel<any, any, any>;
+export type { BloomBitsDb } from './db.js';
 
 /** One operation of an atomic batch, with binary key and value. */
 export type LevelBatchOp =
@@ -69,7 +67,7 @@ const CLEAR_CONCURRENCY = 64;
  * none: the size is then detected from the stored vectors). The store never
  * closes the db it was given. Count and heads change only through this store.
  */
-export class BloomBitsStore {
+export class BloomBitsStore<D extends BloomBitsDb = BloomBitsDb> {
   /** Bytes per bit vector (sectionSize / 8). */
   readonly vectorLength: number;
   private headList: readonly Uint8Array[];
@@ -79,7 +77,7 @@ export class BloomBitsStore {
 
   private constructor(
     /** The injected database (or sublevel). */
-    readonly db: BloomBitsDb,
+    readonly db: D,
     /** Blocks per section. */
     readonly sectionSize: number,
     /** True when opened with `readOnly`. */
@@ -97,7 +95,10 @@ export class BloomBitsStore {
    * settles the section size. Never writes.
    * @throws StoreError on a bad section size or one the db contradicts; CorruptDataError (with `details.key`) on inconsistent metadata.
    */
-  static async open(db: BloomBitsDb, options: BloomBitsStoreOptions = {}): Promise<BloomBitsStore> {
+  static async open<D extends BloomBitsDb>(
+    db: D,
+    options: BloomBitsStoreOptions = {},
+  ): Promise<BloomBitsStore<D>> {
     const requested = options.sectionSize;
     if (requested !== undefined) checkSectionSize(requested);
     if (db.status !== 'open') await levelCall(() => db.open());
