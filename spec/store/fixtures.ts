@@ -1,17 +1,17 @@
+import type { AbstractLevel } from 'abstract-level';
 import { MemoryLevel } from 'memory-level';
+import { BloomBitsStore, CHECKSUM_FROM_KEY, SECTION_SIZE_KEY } from '../../src/store/index.js';
 import { bytesToHex } from '../../src/types/hex.js';
-import {
-  type BloomBitsDb,
-  BloomBitsStore,
-  CHECKSUM_FROM_KEY,
-  SECTION_SIZE_KEY,
-} from '../../src/store/index.js';
 import { prng } from '../helpers/prng.js';
+
+/** A full abstract-level db (the store itself only needs the narrower BloomBitsDb). */
+// biome-ignore lint/suspicious/noExplicitAny: any backend
+export type LevelDb = AbstractLevel<any, any, any>;
 
 export const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
 /** A fresh in-memory binary db. */
-export const memoryDb = (): BloomBitsDb => new MemoryLevel<Uint8Array, Uint8Array>(VIEW);
+export const memoryDb = (): LevelDb => new MemoryLevel<Uint8Array, Uint8Array>(VIEW);
 
 /** A 32-byte head hash derived from a number. */
 export const headOf = (n: number): Uint8Array =>
@@ -33,7 +33,7 @@ export function randomSection(seed: number, size: number): Uint8Array[] {
 
 /** A store of `sections` random sections written by this project. */
 export async function buildStore(
-  db: BloomBitsDb,
+  db: LevelDb,
   size: number,
   sections: number,
   seed = 1,
@@ -45,7 +45,7 @@ export async function buildStore(
 }
 
 /** Turns a db written by this project into what go-ethereum writes: drops our own keys (ssize, checksums, cfrom). */
-export async function toGethFormat(db: BloomBitsDb): Promise<void> {
+export async function toGethFormat(db: LevelDb): Promise<void> {
   const ours: Uint8Array[] = [SECTION_SIZE_KEY, CHECKSUM_FROM_KEY];
   for await (const key of db.keys({ keyEncoding: 'view' })) {
     if (bytesToHex(key as Uint8Array).startsWith('0x69426373756d')) ours.push(key as Uint8Array); // "iBcsum"
@@ -59,14 +59,14 @@ export async function toGethFormat(db: BloomBitsDb): Promise<void> {
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 
 /** Every key and value of a db, as hex pairs in key order. */
-export async function dump(db: BloomBitsDb): Promise<string[]> {
+export async function dump(db: LevelDb): Promise<string[]> {
   const out: string[] = [];
   for await (const [k, v] of db.iterator(VIEW)) out.push(`${hex(k as Uint8Array)}=${hex(v as Uint8Array)}`);
   return out;
 }
 
 /** Copies of every entry of a db, to rebuild it with {@link restore}. */
-export async function entries(db: BloomBitsDb): Promise<[Uint8Array, Uint8Array][]> {
+export async function entries(db: LevelDb): Promise<[Uint8Array, Uint8Array][]> {
   const out: [Uint8Array, Uint8Array][] = [];
   for await (const [k, v] of db.iterator(VIEW))
     out.push([Uint8Array.from(k as Uint8Array), Uint8Array.from(v as Uint8Array)]);
@@ -74,7 +74,7 @@ export async function entries(db: BloomBitsDb): Promise<[Uint8Array, Uint8Array]
 }
 
 /** A fresh in-memory db holding copies of `from`. */
-export async function restore(from: readonly [Uint8Array, Uint8Array][]): Promise<BloomBitsDb> {
+export async function restore(from: readonly [Uint8Array, Uint8Array][]): Promise<LevelDb> {
   const db = memoryDb();
   await db.batch(
     from.map(([key, value]) => ({

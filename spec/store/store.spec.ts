@@ -4,11 +4,9 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { MemoryLevel } from 'memory-level';
 import { compressBytes } from '../../src/bitutil/index.js';
-import { bytesToHex, hexToBytes } from '../../src/types/hex.js';
 import { CorruptDataError, DatabaseClosedError, MissingSectionError, StoreError } from '../../src/errors.js';
 import { BloomBitsGenerator } from '../../src/generator/index.js';
 import {
-  type BloomBitsDb,
   BloomBitsStore,
   CHECKSUM_FROM_KEY,
   COUNT_KEY,
@@ -18,7 +16,9 @@ import {
   vectorKey,
 } from '../../src/store/index.js';
 import { levelCall, mapLevelError } from '../../src/store/level-errors.js';
+import { bytesToHex, hexToBytes } from '../../src/types/hex.js';
 import { prng as rng } from '../helpers/prng.js';
+import type { LevelDb } from './fixtures.js';
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 const SIZE = 64;
@@ -50,7 +50,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 }
 
 /** All raw keys of a db, as hex. */
-async function rawKeys(db: BloomBitsDb): Promise<string[]> {
+async function rawKeys(db: LevelDb): Promise<string[]> {
   const out: string[] = [];
   for await (const k of db.keys({ keyEncoding: 'view' })) out.push(bytesToHex(k as Uint8Array));
   return out;
@@ -58,12 +58,12 @@ async function rawKeys(db: BloomBitsDb): Promise<string[]> {
 
 interface Backend {
   name: string;
-  create(): Promise<BloomBitsDb>;
+  create(): Promise<LevelDb>;
   cleanup(): Promise<void>;
 }
 
 const dirs: string[] = [];
-const opened: BloomBitsDb[] = [];
+const opened: LevelDb[] = [];
 
 const backends: Backend[] = [
   {
@@ -85,7 +85,7 @@ const backends: Backend[] = [
 ];
 
 describe.each(backends)('BloomBitsStore on $name', (backend) => {
-  let db: BloomBitsDb;
+  let db: LevelDb;
 
   beforeEach(async () => {
     db = await backend.create();
