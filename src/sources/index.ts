@@ -9,8 +9,10 @@ export {
   jsonRpcBatch,
   type RetryInfo,
 } from './jsonRpc.js';
+export { DEFAULT_POLL_INTERVAL_MS, type LiveHeadersOptions, liveHeaders } from './liveHeaders.js';
 export { ndjsonHeaders } from './ndjsonHeaders.js';
 export { ndjsonLogs } from './ndjsonLogs.js';
+export { type Eip1193Provider, isProvider, type RpcEndpoint } from './provider.js';
 export { rlpFileHeaders } from './rlpFileHeaders.js';
 export {
   DEFAULT_RPC_BATCH_SIZE,

@@ -77,7 +77,8 @@ export function isMethodNotFound(err: unknown): boolean {
 const TRANSIENT_MESSAGE =
   /rate limit|limit exceeded|too many requests|timeout|timed out|temporar|unavailable|busy|try again|overloaded|capacity/i;
 
-function isTransientRpcError(code: number | undefined, message: string): boolean {
+/** True for a JSON-RPC error worth retrying (rate limit, overload, timeout). */
+export function isTransientRpcError(code: number | undefined, message: string): boolean {
   return code === -32005 || code === 429 || TRANSIENT_MESSAGE.test(message);
 }
 

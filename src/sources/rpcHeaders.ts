@@ -1,10 +1,11 @@
 import type { Observable } from 'rxjs';
 import { InvalidOptionError, SourceError } from '../errors.js';
+import { fromAsync } from '../operators/fromAsync.js';
 import { parseBlockRange } from '../types/blockNumber.js';
 import type { BlockHeader, BlockNumberInput } from '../types/chain.js';
-import { fromAsync } from './fromAsync.js';
-import { checkTimeout, type JsonRpcOptions, jsonRpcBatch, type RetryInfo } from './jsonRpc.js';
+import type { RetryInfo } from './jsonRpc.js';
 import { parseHeaderJson } from './parseHeaderJson.js';
+import { describeEndpoint, isProvider, type RpcCaller, type RpcEndpoint, rpcCaller } from './provider.js';
 import { parseQuantity, toQuantity } from './quantity.js';
 
 /** Options of {@link rpcHeaders}. */
@@ -13,7 +14,10 @@ export interface RpcHeadersOptions {
   fromBlock?: BlockNumberInput;
   /** Last block, inclusive (default `'latest'`, resolved once with `eth_blockNumber` on subscribe). */
   toBlock?: BlockNumberInput;
-  /** `eth_getBlockByNumber` calls per JSON-RPC batch (default 100). */
+  /**
+   * `eth_getBlockByNumber` calls per JSON-RPC batch (default 100 with a URL; with a provider,
+   * default 10 `request` calls at once per batch).
+   */
   batchSize?: number;
   /** Batches in flight at once (default 4). */
   concurrency?: number;
@@ -29,13 +33,18 @@ export interface RpcHeadersOptions {
   onRetry?: (info: RetryInfo) => void;
 }
 
+/** Default `eth_getBlockByNumber` calls per batch with a provider (its own requests, not an HTTP batch). */
+export const DEFAULT_PROVIDER_BATCH_SIZE = 10;
+
 /** Default `eth_getBlockByNumber` calls per batch. */
 export const DEFAULT_RPC_BATCH_SIZE = 100;
 /** Default JSON-RPC batches in flight. */
 export const DEFAULT_RPC_CONCURRENCY = 4;
 
 /**
- * Headers of a block range from a JSON-RPC node, in ascending order: batched
+ * Headers of a block range from a JSON-RPC node (a URL, or your EIP-1193 provider: a viem
+ * client, a wallet, ganache; retries, timeouts and batching are then the provider's own),
+ * in ascending order: batched
  * `eth_getBlockByNumber(n, false)`, a bounded number of batches in flight, transient failures
  * retried with backoff. Cold: subscribing starts the requests, unsubscribing aborts them.
  * Errors: {@link SourceError} (HTTP, JSON-RPC, malformed block, block not found),
@@ -46,55 +55,36 @@ export const DEFAULT_RPC_CONCURRENCY = 4;
  * @throws InvalidOptionError at call time when `batchSize`, `concurrency`, `retries` or
  * `timeoutMs` is not valid.
  */
-export function rpcHeaders(url: string, options: RpcHeadersOptions = {}): Observable<BlockHeader> {
-  const batchSize = count(options.batchSize ?? DEFAULT_RPC_BATCH_SIZE, 'batchSize', 1);
+export function rpcHeaders(endpoint: RpcEndpoint, options: RpcHeadersOptions = {}): Observable<BlockHeader> {
+  const batchSize = count(
+    options.batchSize ?? (isProvider(endpoint) ? DEFAULT_PROVIDER_BATCH_SIZE : DEFAULT_RPC_BATCH_SIZE),
+    'batchSize',
+    1,
+  );
   const concurrency = count(options.concurrency ?? DEFAULT_RPC_CONCURRENCY, 'concurrency', 1);
   if (options.retries !== undefined) count(options.retries, 'retries', 0);
-  checkTimeout(options.timeoutMs);
+  const call = rpcCaller(endpoint, {
+    fetch: options.fetch,
+    retries: options.retries,
+    retryDelayMs: options.retryDelayMs,
+    timeoutMs: options.timeoutMs,
+    onRetry: options.onRetry,
+  });
 
   return fromAsync<BlockHeader>(async (emit, signal) => {
     // One controller for every batch of this subscription: an error in one batch cancels the others.
     const inner = new AbortController();
     const onAbort = (): void => inner.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    const rpc: JsonRpcOptions = {
-      signal: inner.signal,
-      fetch: options.fetch,
-      retries: options.retries,
-      retryDelayMs: options.retryDelayMs,
-      timeoutMs: options.timeoutMs,
-      onRetry: options.onRetry,
-    };
     try {
       const range = { fromBlock: options.fromBlock ?? 0, toBlock: options.toBlock ?? 'latest' };
       let latest: number | undefined;
       if (range.fromBlock === 'latest' || range.toBlock === 'latest') {
-        const [head] = await jsonRpcBatch(url, [{ method: 'eth_blockNumber', params: [] }], rpc);
-        latest = parseQuantity(head, 'eth_blockNumber result');
+        latest = await blockNumber(call, inner.signal);
       }
       const { fromBlock, toBlock } = parseBlockRange(range, latest);
-
-      // Batches start in order and are emitted in order; at most `concurrency` are pending
-      // (in flight or finished but waiting for an earlier one), which bounds memory too.
-      const pending: Promise<BlockHeader[]>[] = [];
-      let next = fromBlock;
-      const startBatch = (): void => {
-        const last = Math.min(next + batchSize - 1, toBlock);
-        const batch = fetchBatch(url, next, last, rpc);
-        batch.catch(() => {}); // observed when its turn comes; avoids an unhandled rejection meanwhile
-        pending.push(batch);
-        next = last + 1;
-      };
-      while (pending.length < concurrency && next <= toBlock) startBatch();
-      while (pending.length > 0) {
-        const headers = await pending.shift()!;
-        if (next <= toBlock) startBatch();
-        for (let i = 0; i < headers.length; i++) {
-          if (i > 0 && i % EMIT_BURST === 0) await nextTurn();
-          if (signal.aborted) return;
-          emit(headers[i]!);
-        }
-      }
+      const fetcher = { call, name: describeEndpoint(endpoint), batchSize, concurrency };
+      await emitRange(fetcher, fromBlock, toBlock, emit, inner.signal);
     } finally {
       signal.removeEventListener('abort', onAbort);
       inner.abort();
@@ -102,14 +92,62 @@ export function rpcHeaders(url: string, options: RpcHeadersOptions = {}): Observ
   });
 }
 
-async function fetchBatch(url: string, first: number, last: number, rpc: JsonRpcOptions) {
+/** How {@link emitRange} fetches: the caller, a name for messages, and its batching. */
+export interface HeaderFetcher {
+  call: RpcCaller;
+  name: string;
+  batchSize: number;
+  concurrency: number;
+}
+
+/** The node's head block number (`eth_blockNumber`). */
+export async function blockNumber(call: RpcCaller, signal: AbortSignal): Promise<number> {
+  const [head] = await call([{ method: 'eth_blockNumber', params: [] }], signal);
+  return parseQuantity(head, 'eth_blockNumber result');
+}
+
+/**
+ * Fetches and emits the headers `fromBlock..toBlock` in order. Batches start in order and are
+ * emitted in order; at most `concurrency` are pending (in flight or finished but waiting for an
+ * earlier one), which bounds memory too. Returns early once `signal` aborts.
+ */
+export async function emitRange(
+  f: HeaderFetcher,
+  fromBlock: number,
+  toBlock: number,
+  emit: (header: BlockHeader) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const pending: Promise<BlockHeader[]>[] = [];
+  let next = fromBlock;
+  const startBatch = (): void => {
+    const last = Math.min(next + f.batchSize - 1, toBlock);
+    const batch = fetchBatch(f, next, last, signal);
+    batch.catch(() => {}); // observed when its turn comes; avoids an unhandled rejection meanwhile
+    pending.push(batch);
+    next = last + 1;
+  };
+  while (pending.length < f.concurrency && next <= toBlock) startBatch();
+  while (pending.length > 0) {
+    const headers = await pending.shift()!;
+    if (next <= toBlock) startBatch();
+    for (let i = 0; i < headers.length; i++) {
+      if (i > 0 && i % EMIT_BURST === 0) await nextTurn();
+      if (signal.aborted) return;
+      emit(headers[i]!);
+    }
+  }
+}
+
+async function fetchBatch(f: HeaderFetcher, first: number, last: number, signal: AbortSignal) {
   const calls = [];
   for (let n = first; n <= last; n++)
     calls.push({ method: 'eth_getBlockByNumber', params: [toQuantity(n), false] });
-  const results = await jsonRpcBatch(url, calls, rpc);
+  const results = await f.call(calls, signal);
+  const url = f.name;
   return results.map((block, i) => {
     const n = first + i;
-    if (block === null) throw new SourceError(`block ${n} not found at ${url}`);
+    if (block === null || block === undefined) throw new SourceError(`block ${n} not found at ${url}`);
     let header: BlockHeader;
     try {
       header = parseHeaderJson(block);
@@ -127,7 +165,7 @@ export const EMIT_BURST = 256;
 /** Resolves after the microtasks queued so far (and I/O callbacks) ran. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function count(value: number, name: string, min: number): number {
+export function count(value: number, name: string, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) {
     throw new InvalidOptionError(name, `must be an integer >= ${min}, got ${value}`);
   }

@@ -1,16 +1,11 @@
-import type { Hex } from '../types/hex.js';
 import { SourceError } from '../errors.js';
+import { fromAsync } from '../operators/fromAsync.js';
 import type { BlockHeader, Log } from '../types/chain.js';
-import { fromAsync } from './fromAsync.js';
-import {
-  checkTimeout,
-  isMethodNotFound,
-  type JsonRpcOptions,
-  jsonRpcBatch,
-  type RetryInfo,
-} from './jsonRpc.js';
+import type { Hex } from '../types/hex.js';
+import { isMethodNotFound, type RetryInfo } from './jsonRpc.js';
 import { parseHeaderJson } from './parseHeaderJson.js';
 import { parseLogJson, sortByLogIndex } from './parseLogJson.js';
+import { type RpcEndpoint, rpcCaller } from './provider.js';
 import { toQuantity } from './quantity.js';
 import type { LogsSource } from './types.js';
 
@@ -29,7 +24,9 @@ export interface RpcReceiptsOptions {
 }
 
 /**
- * A {@link LogsSource} backed by a JSON-RPC node: `eth_getBlockReceipts(number)` with the
+ * A {@link LogsSource} backed by a JSON-RPC node (a URL, or your EIP-1193 provider: a viem
+ * client, a wallet, ganache; retries, timeouts and batching are then the provider's own):
+ * `eth_getBlockReceipts(number)` with the
  * receipts' logs flattened. When the node does not implement that method, it falls back to
  * `eth_getLogs({ blockHash })` (or `{ fromBlock: n, toBlock: n }` without a hash), batched with
  * a block lookup so an unknown block is an error rather than "no logs", and keeps using the
@@ -37,18 +34,16 @@ export interface RpcReceiptsOptions {
  * Each call is cold and cancellable (unsubscribing aborts the request).
  * Errors: {@link SourceError} (HTTP, JSON-RPC, malformed answer, block not found, hash mismatch).
  */
-export function rpcReceipts(url: string, options: RpcReceiptsOptions = {}): LogsSource {
-  checkTimeout(options.timeoutMs);
+export function rpcReceipts(endpoint: RpcEndpoint, options: RpcReceiptsOptions = {}): LogsSource {
+  const call = rpcCaller(endpoint, options);
   let useGetLogs = false; // set once the node says it has no eth_getBlockReceipts
   return ({ number, hash }) =>
     fromAsync<Log[]>(async (emit, signal) => {
-      const rpc: JsonRpcOptions = { signal, ...options };
       if (!useGetLogs) {
         try {
-          const [receipts] = await jsonRpcBatch(
-            url,
+          const [receipts] = await call(
             [{ method: 'eth_getBlockReceipts', params: [toQuantity(number)] }],
-            rpc,
+            signal,
           );
           emit(logsOfReceipts(receipts, number, hash));
           return;
@@ -67,11 +62,7 @@ export function rpcReceipts(url: string, options: RpcReceiptsOptions = {}): Logs
         hash !== undefined
           ? { method: 'eth_getBlockByHash', params: [hash, false] }
           : { method: 'eth_getBlockByNumber', params: [toQuantity(number), false] };
-      const [logs, header] = await jsonRpcBatch(
-        url,
-        [{ method: 'eth_getLogs', params: [filter] }, block],
-        rpc,
-      );
+      const [logs, header] = await call([{ method: 'eth_getLogs', params: [filter] }, block], signal);
       checkBlock(header, number, hash);
       if (!Array.isArray(logs))
         throw new SourceError(`eth_getLogs for block ${number}: result is not an array`);
