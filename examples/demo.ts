@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { lastValueFrom, tap, toArray } from 'rxjs';
-import { BloomIndex, type LogFilter, ndjsonHeaders, ndjsonLogs } from '../src/index.js';
+import { BloomIndex, type LogFilter, ndjsonHeaders, ndjsonLogs } from '../src/node.js';
 
 const dataDir = join(__dirname, 'data');
 const dbDir = process.argv.includes('--db') ? process.argv[process.argv.indexOf('--db') + 1]! : 'index-data';

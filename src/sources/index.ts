@@ -1,4 +1,8 @@
-/** Header sources (for indexing) and logs sources (for the exact filter). */
+/**
+ * Header sources (for indexing) and logs sources (for the exact filter) that run
+ * anywhere (global fetch or an EIP-1193 provider). The file sources need Node:
+ * they are exported by `rx-bloombits/node` (src/node.ts).
+ */
 
 export {
   DEFAULT_TIMEOUT_MS,
@@ -10,10 +14,7 @@ export {
   type RetryInfo,
 } from './jsonRpc.js';
 export { DEFAULT_POLL_INTERVAL_MS, type LiveHeadersOptions, liveHeaders } from './liveHeaders.js';
-export { ndjsonHeaders } from './ndjsonHeaders.js';
-export { ndjsonLogs } from './ndjsonLogs.js';
 export { type Eip1193Provider, isProvider, type RpcEndpoint } from './provider.js';
-export { rlpFileHeaders } from './rlpFileHeaders.js';
 export {
   DEFAULT_RPC_BATCH_SIZE,
   DEFAULT_RPC_CONCURRENCY,
