@@ -21,8 +21,8 @@ export type {
 } from './types/chain.js';
 export * from './generator/index.js';
 export { BloomIndex, type HeaderSource, type LogsOptions, type WatchOptions } from './indexer/bloomIndex.js';
-export { concatMapEager } from './indexer/concatMapEager.js';
-export { fetchCandidates } from './indexer/fetchCandidates.js';
+export { concatMapEager } from './operators/concatMapEager.js';
+export { fetchCandidates } from './operators/fetchCandidates.js';
 export type { Generation, IndexSnapshot } from './indexer/snapshot.js';
 export type { BloomIndexOptions, IndexHeadersOptions, IndexInfo, IndexProgress } from './indexer/types.js';
 export { blocksOfBatch } from './matcher/blockNumbers.js';

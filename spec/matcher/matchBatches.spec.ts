@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { lastValueFrom, map, type Observable, of, Subject, toArray } from 'rxjs';
-import { fetchCandidates } from '../../src/indexer/fetchCandidates.js';
+import { fetchCandidates } from '../../src/operators/fetchCandidates.js';
 import { blocksOfBatch } from '../../src/matcher/blockNumbers.js';
 import { createMatcher } from '../../src/matcher/matcher.js';
 import type { Retriever, SectionBatch } from '../../src/matcher/types.js';

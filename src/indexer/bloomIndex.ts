@@ -25,7 +25,7 @@ import { blocksOfBatch } from '../matcher/blockNumbers.js';
 import { createMatcher } from '../matcher/matcher.js';
 import type { LogsSource } from '../sources/types.js';
 import { BloomBitsStore } from '../store/index.js';
-import { fetchCandidates } from './fetchCandidates.js';
+import { fetchCandidates } from '../operators/fetchCandidates.js';
 import { type HeaderSource, ingestHeaders, type ParsedHeader } from './ingest.js';
 import {
   type Generation,

@@ -4,7 +4,7 @@ import type { Observable } from 'rxjs';
 import { SourceError } from '../errors.js';
 import type { BlockHeader } from '../types/chain.js';
 import { decodeRlpHeader } from './decodeRlpHeader.js';
-import { fromAsync } from './fromAsync.js';
+import { fromAsync } from '../operators/fromAsync.js';
 import { readRlpItems } from './rlpItems.js';
 
 /**

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { defer, EMPTY, finalize, from, NEVER, type Observable, of, range } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidOptionError } from '../../src/errors.js';
-import { concatMapEager } from '../../src/indexer/concatMapEager.js';
+import { concatMapEager } from '../../src/operators/concatMapEager.js';
 import { settle } from './settle.js';
 
 const iota = (n: number) => Array.from({ length: n }, (_, i) => i);

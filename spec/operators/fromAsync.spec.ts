@@ -1,5 +1,5 @@
 import { Subscriber } from 'rxjs';
-import { fromAsync } from '../../src/sources/fromAsync.js';
+import { fromAsync } from '../../src/operators/fromAsync.js';
 import { sleep } from '../../src/sources/sleep.js';
 
 /** A subscriber whose `next` throws straight out (no RxJS safety net), like a downstream that overflowed its stack. */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { defer, finalize, from, NEVER, Observable, of, Subject, take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidOptionError } from '../../src/errors.js';
-import { fetchCandidates } from '../../src/indexer/fetchCandidates.js';
+import { fetchCandidates } from '../../src/operators/fetchCandidates.js';
 import { settle } from './settle.js';
 
 /**
