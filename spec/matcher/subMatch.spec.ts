@@ -1,7 +1,7 @@
 import fc from 'fast-check';
+import { defer, type Observable, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { combineGroup } from '../../src/matcher/combine.js';
-import type { VectorEntry, VectorRequest } from '../../src/matcher/engine.js';
 import type { VectorRegistry } from '../../src/matcher/scheduler.js';
 import { subMatch } from '../../src/matcher/subMatch.js';
 import type { SectionBatch } from '../../src/matcher/types.js';
@@ -11,23 +11,13 @@ const b = (...bytes: number[]) => Uint8Array.from(bytes);
 /** Registry with every vector available at once; records what was asked for. */
 class ReadyRegistry implements VectorRegistry {
   readonly asked: string[] = [];
-  constructor(private readonly vectors: (bit: number, section: number) => Uint8Array) {}
-  acquire(bit: number, sections: readonly number[], _request: VectorRequest): VectorEntry[] {
-    return sections.map((section) => {
-      this.asked.push(`${bit}:${section}`);
-      return {
-        key: 0,
-        bit,
-        section,
-        vector: this.vectors(bit, section),
-        waiters: [],
-        task: undefined,
-        attempts: 0,
-        backoff: undefined,
-      };
+  constructor(private readonly vectorOf: (bit: number, section: number) => Uint8Array) {}
+  vectors(bit: number, sections: readonly number[]): Observable<Uint8Array[]> {
+    return defer(() => {
+      for (const section of sections) this.asked.push(`${bit}:${section}`);
+      return of(sections.map((section) => this.vectorOf(bit, section)));
     });
   }
-  release(): void {}
 }
 
 describe('combineGroup', () => {

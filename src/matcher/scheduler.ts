@@ -1,22 +1,33 @@
-import { Observable, type OperatorFunction } from 'rxjs';
-import type { VectorEntry, VectorRequest } from './engine.js';
+import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 
-/** Where a scheduler gets vectors from: the engine's shared, deduplicating registry. */
+/** Where a scheduler gets vectors from: per (bit, batch of sections), an Observable of them. */
 export interface VectorRegistry {
-  acquire(bit: number, sections: readonly number[], request: VectorRequest): VectorEntry[];
-  release(entries: readonly VectorEntry[], request: VectorRequest): void;
+  /**
+   * The vectors of `sections` of `bit` in section order: emits once and completes. Shared
+   * and replayed by the registry (a cached or pending (bit, section) is never fetched
+   * twice); unsubscribing withdraws the wait.
+   */
+  vectors(bit: number, sections: readonly number[]): Observable<Uint8Array[]>;
+}
+
+interface Slot {
+  vectors: Uint8Array[] | undefined;
+  subscription: Subscription | undefined;
 }
 
 /**
- * The per-bit scheduler: maps each batch of section numbers to that bit's
- * vectors for them. Requests go out as soon as a batch arrives (so batches
- * overlap), a section already cached or pending is shared instead of fetched
- * again, and answers come out in request order. Unsubscribing withdraws every
- * wait still open.
+ * The per-bit scheduler: maps each batch of section numbers to that bit's vectors
+ * for them, over the registry's shared, replaying, deduplicating Observables. Each
+ * batch is subscribed as soon as it arrives (so requests overlap), answers come out
+ * in request order, completion waits for the last one. Unsubscribing (or an error)
+ * unsubscribes every batch still open, which withdraws its waits.
  *
  * ```
  * sections: -a----b----c--|        a = [0, 1], b = [2], c = [3]
- * vectors:  ------------(ABC)|     delivered b, c, then a: emitted a, b, c
+ * a:        ^--------------(A|)
+ * b:        ------^----(B|)
+ * c:        -----------^---(C|)
+ * vectors:  ---------------(ABC|)  answers of b, c wait for a
  * ```
  */
 export function scheduleBit(
@@ -25,54 +36,25 @@ export function scheduleBit(
 ): OperatorFunction<readonly number[], Uint8Array[]> {
   return (source) =>
     new Observable<Uint8Array[]>((subscriber) => {
-      interface Waiting extends VectorRequest {
-        entries: VectorEntry[];
-      }
-      const queue: Waiting[] = [];
+      const slots: Slot[] = [];
       let sourceDone = false;
-      // A synchronous retriever can answer while `acquire` is still running, before
-      // the request knows its entries: hold ready/fail until acquire has returned.
-      let acquiring = false;
-      let failure: { error: unknown } | undefined;
-      // Called from the engine while it settles a task for many waiters: a throw here must
-      // end this stream, not escape into the engine and leave the other waiters unwoken.
       const flush = () => {
-        try {
-          while (queue.length > 0 && queue[0]!.remaining === 0 && !subscriber.closed) {
-            const { entries } = queue.shift()!;
-            const vectors: Uint8Array[] = new Array(entries.length);
-            for (let i = 0; i < entries.length; i++) vectors[i] = entries[i]!.vector!;
-            subscriber.next(vectors);
-          }
-          if (sourceDone && queue.length === 0) subscriber.complete();
-        } catch (error) {
-          subscriber.error(error);
+        while (slots.length > 0 && slots[0]!.vectors !== undefined && !subscriber.closed) {
+          subscriber.next(slots.shift()!.vectors!);
         }
+        if (sourceDone && slots.length === 0) subscriber.complete();
       };
       const subscription = source.subscribe({
         next: (sections) => {
-          const request: Waiting = {
-            remaining: 0,
-            entries: [],
-            ready: () => {
-              if (!acquiring) flush();
+          const slot: Slot = { vectors: undefined, subscription: undefined };
+          slots.push(slot);
+          slot.subscription = registry.vectors(bit, sections).subscribe({
+            next: (vectors) => {
+              slot.vectors = vectors;
+              flush();
             },
-            fail: (error) => {
-              if (acquiring) failure ??= { error };
-              else subscriber.error(error);
-            },
-          };
-          queue.push(request);
-          acquiring = true;
-          try {
-            request.entries = registry.acquire(bit, sections, request);
-          } catch (error) {
-            failure ??= { error };
-          } finally {
-            acquiring = false;
-          }
-          if (failure) subscriber.error(failure.error);
-          else flush();
+            error: (error) => subscriber.error(error),
+          });
         },
         error: (error) => subscriber.error(error),
         complete: () => {
@@ -82,7 +64,7 @@ export function scheduleBit(
       });
       return () => {
         subscription.unsubscribe();
-        for (const request of queue.splice(0)) registry.release(request.entries, request);
+        for (const slot of slots.splice(0)) slot.subscription?.unsubscribe();
       };
     });
 }
