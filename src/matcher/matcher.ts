@@ -129,12 +129,14 @@ export function createMatcher(options: MatcherOptions): Matcher {
         const loop = engine.running$.subscribe({ error: (e) => subscriber.error(e) });
         // Registered before the query starts, so it also runs when the consumer leaves
         // during a synchronous first emission. Query first: its waits are withdrawn
-        // before the loop may stop, all at once, so that work freed on the way (an
-        // aborted task's worker) is not handed to waits about to be withdrawn.
-        subscriber.add(() => {
-          engine.atomically(() => stop.next());
-          loop.unsubscribe();
-        });
+        // before the loop may stop, in one trampolined action, so that work freed on the
+        // way (an aborted task's worker) is not handed to waits about to be withdrawn.
+        subscriber.add(() =>
+          engine.withdraw(() => {
+            stop.next();
+            loop.unsubscribe();
+          }),
+        );
         chain.pipe(takeUntil(stop)).subscribe({
           next: (b) => {
             try {
