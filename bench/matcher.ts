@@ -17,7 +17,7 @@ import { lastValueFrom, reduce } from 'rxjs';
 import { prng } from '../spec/helpers/prng.js';
 import { compressBytes } from '../src/bitutil/index.js';
 import { createMatcher } from '../src/matcher/matcher.js';
-import { storeRetriever } from '../src/matcher/storeRetriever.js';
+import { storeRetriever } from '../src/store/storeRetriever.js';
 import {
   BloomBitsStore,
   COUNT_KEY,

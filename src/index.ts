@@ -28,7 +28,7 @@ export type { BloomIndexOptions, IndexHeadersOptions, IndexInfo, IndexProgress }
 export { blocksOfBatch } from './matcher/blockNumbers.js';
 export type { EngineStats } from './matcher/engine.js';
 export { createMatcher, type Matcher, type MatcherOptions, type MatchRange } from './matcher/matcher.js';
-export { storeRetriever } from './matcher/storeRetriever.js';
+export { storeRetriever } from './store/storeRetriever.js';
 export type { Clause, ClauseGroup, RetrievalTask, Retriever, SectionBatch } from './matcher/types.js';
 export * from './sources/index.js';
 export * from './store/index.js';
