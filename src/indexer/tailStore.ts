@@ -2,6 +2,7 @@ import { BLOOM_BYTE_LENGTH, HASH_LENGTH } from '../constants.js';
 import { CorruptDataError } from '../errors.js';
 import type { BloomBitsDb } from '../store/db.js';
 import { decodeUint64, writeUint64 } from '../store/keys.js';
+import { bytesToHex } from '../types/hex.js';
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 /** "iT" prefix: the tail's blocks, keyed by uint64 BE number. Not a go-ethereum key. */
@@ -76,7 +77,7 @@ export class TailStore {
       const v = value as Uint8Array;
       const number = k.length === 10 ? decodeUint64(k.subarray(2)) : undefined;
       if (number === undefined) {
-        throw new CorruptDataError('malformed tail key', { key: `iT${Buffer.from(k).toString('hex')}` });
+        throw new CorruptDataError('malformed tail key', { key: `iT${bytesToHex(k).slice(2)}` });
       }
       if (v.length !== HASH_LENGTH + BLOOM_BYTE_LENGTH) {
         throw new CorruptDataError(`tail entry of block ${number} has ${v.length} bytes`, {
