@@ -162,8 +162,12 @@ async function fetchBatch(f: HeaderFetcher, first: number, last: number, signal:
 /** Headers emitted synchronously in a row at most. */
 export const EMIT_BURST = 256;
 
+/** Node's setImmediate where it exists (no 1 ms clamp), else a timer: browsers have no setImmediate. */
+const macrotask: (f: () => void) => void =
+  typeof setImmediate === 'function' ? setImmediate : (f) => void setTimeout(f, 0);
+
 /** Resolves after the microtasks queued so far (and I/O callbacks) ran. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const nextTurn = (): Promise<void> => new Promise((resolve) => macrotask(resolve));
 
 export function count(value: number, name: string, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) {
