@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { andBytes, andInto, anySet, orBytes, orInto } from '../../src/bitutil/index.js';
+import { andBytes, andInto, anySet, orAndInto, orBytes, orInto } from '../../src/bitutil/index.js';
 
 /** Places `bytes` at byte offset `offset` of a fresh buffer, to exercise aligned and unaligned views. */
 function at(bytes: Uint8Array, offset: number): Uint8Array {
@@ -85,5 +85,36 @@ describe('anySet', () => {
     buf.fill(0, 8, 40);
     expect(anySet(buf.subarray(8, 40))).toBe(false);
     expect(anySet(buf.subarray(8, 41))).toBe(true);
+  });
+});
+
+describe('orAndInto', () => {
+  test('out |= first & v0 & v1 & ... matches a byte loop, any count, length and alignment', () => {
+    const len = fc.integer({ min: 0, max: 80 });
+    fc.assert(
+      fc.property(
+        len.chain((n) =>
+          fc.tuple(
+            fc.uint8Array({ minLength: n, maxLength: n }),
+            fc.uint8Array({ minLength: n, maxLength: n }),
+            fc.array(fc.uint8Array({ minLength: n, maxLength: n }), { maxLength: 4 }),
+            fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 6, maxLength: 6 }),
+          ),
+        ),
+        ([out0, first0, vs0, offs]) => {
+          // Offsets 0 and 4 keep every operand word-aligned, so the 32-bit path runs too.
+          const out = at(out0, offs[0]!);
+          const first = at(first0, offs[1]!);
+          const vs = vs0.map((v, j) => at(v, offs[2 + j]!));
+          const expected = out0.map((o, k) => o | vs0.reduce((x, v) => x & v[k]!, first0[k]!));
+          const fresh = out0.map((_, k) => vs0.reduce((x, v) => x & v[k]!, first0[k]!));
+          const any = orAndInto(out, first, vs);
+          expect(out).toEqual(expected);
+          expect(any !== 0).toBe(fresh.some((x) => x !== 0));
+          expect(first).toEqual(first0);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -20,8 +20,8 @@ function words(u8: Uint8Array, count: number): Uint32Array {
   return new Uint32Array(u8.buffer, u8.byteOffset, count);
 }
 
-/** dst[i] = a[i] & b[i] for the common length; returns the number of bytes written. */
-export function andBytes(dst: Uint8Array, a: Uint8Array, b: Uint8Array): number {
+/** dst[i] = a[i] & b[i] (or a[i] | b[i] when `or`) for the common length; returns it. */
+function binary(dst: Uint8Array, a: Uint8Array, b: Uint8Array, or: boolean): number {
   const n = Math.min(dst.length, a.length, b.length);
   let i = 0;
   if (n >= 16 && aligned(dst, a, b)) {
@@ -29,27 +29,62 @@ export function andBytes(dst: Uint8Array, a: Uint8Array, b: Uint8Array): number 
     const dw = words(dst, w);
     const aw = words(a, w);
     const bw = words(b, w);
-    for (let j = 0; j < w; j++) dw[j] = aw[j]! & bw[j]!;
+    if (or) for (let j = 0; j < w; j++) dw[j] = aw[j]! | bw[j]!;
+    else for (let j = 0; j < w; j++) dw[j] = aw[j]! & bw[j]!;
     i = w << 2;
   }
-  for (; i < n; i++) dst[i] = a[i]! & b[i]!;
+  if (or) for (; i < n; i++) dst[i] = a[i]! | b[i]!;
+  else for (; i < n; i++) dst[i] = a[i]! & b[i]!;
   return n;
+}
+
+/** dst[i] = a[i] & b[i] for the common length; returns the number of bytes written. */
+export function andBytes(dst: Uint8Array, a: Uint8Array, b: Uint8Array): number {
+  return binary(dst, a, b, false);
 }
 
 /** dst[i] = a[i] | b[i] for the common length; returns the number of bytes written. */
 export function orBytes(dst: Uint8Array, a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(dst.length, a.length, b.length);
-  let i = 0;
-  if (n >= 16 && aligned(dst, a, b)) {
-    const w = n >>> 2;
-    const dw = words(dst, w);
-    const aw = words(a, w);
-    const bw = words(b, w);
-    for (let j = 0; j < w; j++) dw[j] = aw[j]! | bw[j]!;
-    i = w << 2;
+  return binary(dst, a, b, true);
+}
+
+/**
+ * The matcher's clause step: `out |= first & vs[0] & vs[1] & ...` over `out.length`
+ * bytes (every input at least that long); returns non-zero when it set any bit.
+ * Three vectors (one address or topic) on 4-byte-aligned operands of a length
+ * divisible by 4 run on 32-bit words; anything else runs byte by byte, skipping
+ * the remaining vectors of a byte once it is zero.
+ */
+export function orAndInto(out: Uint8Array, first: Uint8Array, vs: readonly Uint8Array[]): number {
+  const n = out.length;
+  if (vs.length === 3 && (n & 3) === 0) {
+    const a = vs[0]!;
+    const b = vs[1]!;
+    const c = vs[2]!;
+    if (((out.byteOffset | first.byteOffset | a.byteOffset | b.byteOffset | c.byteOffset) & 3) === 0) {
+      const w = n >>> 2;
+      const o32 = words(out, w);
+      const f32 = words(first, w);
+      const a32 = words(a, w);
+      const b32 = words(b, w);
+      const c32 = words(c, w);
+      let any = 0;
+      for (let k = 0; k < w; k++) {
+        const x = f32[k]! & a32[k]! & b32[k]! & c32[k]!;
+        o32[k]! |= x;
+        any |= x;
+      }
+      return any;
+    }
   }
-  for (; i < n; i++) dst[i] = a[i]! | b[i]!;
-  return n;
+  let any = 0;
+  for (let k = 0; k < n; k++) {
+    let x = first[k]!;
+    for (let j = 0; j < vs.length && x !== 0; j++) x &= vs[j]![k]!;
+    out[k]! |= x;
+    any |= x;
+  }
+  return any;
 }
 
 /** dst[i] &= src[i] for the common length (in-place AND); returns the number of bytes touched. */
