@@ -3,7 +3,7 @@
 //   dist/        CommonJS (+ .d.ts, source maps), and the CLI bin dist/cli/main.js  ← tsc
 //   dist/esm/    ES modules of the library (not the CLI), same .d.ts               ← esbuild, file by file
 // Source maps point at ../src (shipped in the package). A clean build: stale files of moved modules never ship.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
@@ -22,13 +22,11 @@ function walk(dir, keep) {
 }
 
 rmSync(dist, { recursive: true, force: true });
-execFileSync(
-  process.execPath,
-  [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
-  {
-    stdio: 'inherit',
-  },
-);
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+const compiled = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+});
+if (compiled.status !== 0) process.exit(compiled.status ?? 1);
 
 await build({
   entryPoints: walk(join(root, 'src'), (f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !isCli(f)),

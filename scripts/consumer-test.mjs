@@ -9,7 +9,7 @@
 // the test tools), so the run is offline and fast while an undeclared dependency still fails to resolve.
 // Prints one line per check and `consumer: N passed, N failed`; writes .tmp/consumer-results.json; exit 1 on failure.
 // Packs with --ignore-scripts: run `npm run build` first (npm test does; this script builds when dist/ is missing).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -30,11 +30,13 @@ const TOOLS = ['typescript', 'esbuild', '@types/node', 'memory-level', 'classic-
 const results = [];
 const started = Date.now();
 
-function check(name, fn) {
+/** Runs one named check; its line is printed once every check of its batch settled, in order. */
+async function check(name, fn) {
+  const t = Date.now();
   try {
-    const note = fn();
+    const note = await fn();
     results.push({ name, ok: true });
-    console.log(`ok   ${name}${note ? ` (${note})` : ''}`);
+    console.log(`ok   ${name}${note ? ` (${note})` : ''} ${Date.now() - t} ms`);
   } catch (err) {
     results.push({ name, ok: false });
     console.log(
@@ -43,14 +45,24 @@ function check(name, fn) {
   }
 }
 
+/** Spawns `cmd` (concurrently with other checks); resolves to its stdout, rejects on a non-zero exit. */
 function run(cmd, args, cwd) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
-  if (r.status !== 0) {
-    const err = new Error(`${cmd} ${args.join(' ')} exited with ${r.status}`);
-    Object.assign(err, { stdout: r.stdout, stderr: r.stderr });
-    throw err;
-  }
-  return r.stdout;
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) return resolve(stdout);
+      reject(Object.assign(new Error(`${cmd} ${args.join(' ')} exited with ${code}`), { stdout, stderr }));
+    });
+  });
 }
 
 const work = mkdtempSync(join(tmpdir(), 'rx-bloombits-consumer-'));
@@ -60,8 +72,8 @@ try {
     execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
 
   let tarball;
-  check('npm pack', () => {
-    const out = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root);
+  await check('npm pack', async () => {
+    const out = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root);
     const [info] = JSON.parse(out);
     tarball = join(work, info.filename);
     const files = new Set(info.files.map((f) => f.path));
@@ -96,20 +108,11 @@ try {
   for (const [file, text] of Object.entries(consumerFiles())) writeFileSync(join(app, file), text);
 
   const tsc = join(nm, 'typescript/bin/tsc');
-  check('types: module nodenext (ESM + CJS), skipLibCheck false', () => {
-    run(process.execPath, [tsc, '-p', 'tsconfig.nodenext.json'], app);
-  });
-  check('types: moduleResolution bundler, skipLibCheck false', () => {
-    run(process.execPath, [tsc, '-p', 'tsconfig.bundler.json'], app);
-  });
-  check('runtime: CommonJS require (memory-level)', () => run(process.execPath, ['run.cjs'], app).trim());
-  check('runtime: ES module import (classic-level)', () => run(process.execPath, ['run.mjs'], app).trim());
-
   const esbuild = await import(join(nm, 'esbuild/lib/main.js'));
   const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
-  const bundle = (entry) => {
+  const bundle = async (entry) => {
     const pulled = [];
-    const result = esbuild.buildSync({
+    const result = await esbuild.build({
       entryPoints: [join(app, entry)],
       bundle: true,
       minify: true,
@@ -124,30 +127,42 @@ try {
     for (const out of Object.values(result.metafile.outputs))
       for (const imp of out.imports) if (builtins.has(imp.path)) pulled.push(imp.path);
     const text = result.outputFiles[0].text;
-    // Node-only globals called unguarded (a heuristic on the minified text; identifiers keep their names).
-    for (const [global, use] of [
+    // Node-only globals used unguarded (a heuristic on the minified text; global names survive minification).
+    const globals = [
       ['setImmediate', '\\('],
       ['Buffer', '[.(]'],
       ['process', '\\.'],
-    ])
+    ];
+    for (const [global, use] of globals)
       if (new RegExp(`(?<![\\w$.])${global}${use}`).test(text)) pulled.push(`global ${global}`);
     if (pulled.length > 0)
       throw new Error(`${entry} pulls Node built-ins into a browser bundle: ${pulled.join(', ')}`);
     const inputs = Object.keys(result.metafile.inputs);
-    const packages = [
-      ...new Set(inputs.map((i) => i.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1]).filter(Boolean)),
-    ];
-    return { bytes: text.length, gzip: gzipSync(text).length, packages };
+    const packages = new Set(
+      inputs.map((i) => i.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1]).filter(Boolean),
+    );
+    const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+    return `${kib(text.length)} min, ${kib(gzipSync(text).length)} gzip; ${[...packages].join(', ')}`;
   };
-  const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-  check('browser bundle: match() only, no Node built-ins', () => {
-    const b = bundle('browser-match.mjs');
-    return `${kib(b.bytes)} min, ${kib(b.gzip)} gzip; ${b.packages.join(', ')}`;
-  });
-  check('browser bundle: whole main entry, no Node built-ins', () => {
-    const b = bundle('browser-all.mjs');
-    return `${kib(b.bytes)} min, ${kib(b.gzip)} gzip; ${b.packages.join(', ')}`;
-  });
+
+  // Independent: run them side by side (child processes and esbuild's service).
+  await Promise.all([
+    check('types: module nodenext (ESM + CJS), skipLibCheck false', async () => {
+      await run(process.execPath, [tsc, '-p', 'tsconfig.nodenext.json'], app);
+    }),
+    check('types: moduleResolution bundler, skipLibCheck false', async () => {
+      await run(process.execPath, [tsc, '-p', 'tsconfig.bundler.json'], app);
+    }),
+    check('runtime: CommonJS require (memory-level)', async () =>
+      (await run(process.execPath, ['run.cjs'], app)).trim(),
+    ),
+    check('runtime: ES module import (classic-level)', async () =>
+      (await run(process.execPath, ['run.mjs'], app)).trim(),
+    ),
+    check('browser bundle: match() only, no Node built-ins', () => bundle('browser-match.mjs')),
+    check('browser bundle: whole main entry, no Node built-ins', () => bundle('browser-all.mjs')),
+  ]);
+  esbuild.stop?.();
 } catch (err) {
   results.push({ name: 'setup', ok: false });
   console.log(`FAIL setup: ${err?.stack ?? err}`);
