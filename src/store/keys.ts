@@ -1,5 +1,5 @@
 /**
- * The on-disk key layout (geth-compatible, DESIGN §4):
+ * The on-disk key layout (go-ethereum's `core/rawdb` bloombits keys, plus ours):
  * - vector key, 43 bytes: 'B' ‖ uint16 BE bit ‖ uint64 BE section ‖ 32-byte section head hash;
  * - "iB" + "count" → uint64 BE number of stored sections;
  * - "iB" + "shead" + uint64 BE section → 32-byte section head hash;
