@@ -1,4 +1,3 @@
-import type { AbstractLevel } from 'abstract-level';
 import {
   concat,
   concatMap,
@@ -11,21 +10,22 @@ import {
   range as rangeOf,
   Subject,
 } from 'rxjs';
-import { bytesToHex } from '../types/hex.js';
 import { bloomTestGroups } from '../bloom/index.js';
 import { DEFAULT_CONFIRMATIONS } from '../constants.js';
 import { BeyondHeadError, CorruptDataError, IndexBusyError, InvalidOptionError } from '../errors.js';
-import { parseBlockNumber, parseBlockRange } from '../types/blockNumber.js';
 import { compileFilter } from '../filter/compileFilter.js';
 import { filterLogs } from '../filter/filterLogs.js';
 import { normalizeFilter } from '../filter/normalizeFilter.js';
-import type { BlockHeader, BlockRange, Log, LogFilter } from '../types/chain.js';
 import { BloomBitsGenerator } from '../generator/index.js';
 import { blocksOfBatch } from '../matcher/blockNumbers.js';
 import { createMatcher } from '../matcher/matcher.js';
-import type { LogsSource } from '../sources/types.js';
-import { BloomBitsStore } from '../store/index.js';
 import { fetchCandidates } from '../operators/fetchCandidates.js';
+import type { LogsSource } from '../sources/types.js';
+import type { BloomBitsDb } from '../store/db.js';
+import { BloomBitsStore } from '../store/index.js';
+import { parseBlockNumber, parseBlockRange } from '../types/blockNumber.js';
+import type { BlockHeader, BlockRange, Log, LogFilter } from '../types/chain.js';
+import { bytesToHex } from '../types/hex.js';
 import { type HeaderSource, ingestHeaders, type ParsedHeader } from './ingest.js';
 import {
   type Generation,
@@ -76,8 +76,7 @@ interface WriterLock {
   /** Settles when `ended` becomes true. */
   done: Promise<void>;
 }
-// biome-ignore lint/suspicious/noExplicitAny: any abstract-level flavour
-const writers = new WeakMap<AbstractLevel<any, any, any>, WriterLock>();
+const writers = new WeakMap<BloomBitsDb, WriterLock>();
 
 /**
  * The facade: a bloom-bits store over an injected abstract-level db, a matcher
@@ -104,8 +103,7 @@ export class BloomIndex {
   private sweeping: Promise<void> = Promise.resolve();
 
   private constructor(
-    // biome-ignore lint/suspicious/noExplicitAny: any abstract-level flavour
-    private readonly db: AbstractLevel<any, any, any>,
+    private readonly db: BloomBitsDb,
     readonly store: BloomBitsStore,
     private readonly tailStore: TailStore,
     private readonly options: BloomIndexOptions,
@@ -133,8 +131,7 @@ export class BloomIndex {
    * never writes. The db is not closed by the index.
    * @throws InvalidOptionError on a bad option; other BloomBitsError subclasses on a corrupt or mismatched store.
    */
-  // biome-ignore lint/suspicious/noExplicitAny: any abstract-level flavour (classic, memory, browser, sublevel)
-  static async open(db: AbstractLevel<any, any, any>, options: BloomIndexOptions = {}): Promise<BloomIndex> {
+  static async open(db: BloomBitsDb, options: BloomIndexOptions = {}): Promise<BloomIndex> {
     const confirmations = options.confirmations ?? DEFAULT_CONFIRMATIONS;
     if (!Number.isSafeInteger(confirmations) || confirmations < 0) {
       throw new InvalidOptionError(

@@ -1,4 +1,11 @@
 export { CHECKSUM_LENGTH, sectionChecksum } from './checksum.js';
+export type {
+  BloomBitsDbBatchOp,
+  BloomBitsDbIterator,
+  BloomBitsDbRangeOptions,
+  BloomBitsDbReadOptions,
+  BloomBitsDbSnapshot,
+} from './db.js';
 export {
   CHECKSUM_FROM_KEY,
   COUNT_KEY,
