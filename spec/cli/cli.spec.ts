@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Hex } from '../../src/types/hex.js';
 import type { Log } from '../../src/types/chain.js';
+import type { Hex } from '../../src/types/hex.js';
 import { assertBuilt, CLI_TIMEOUT, cli, lines, type Result, ROOT, SAMPLE, SAMPLE_LOGS } from './helpers.js';
 
 jest.setTimeout(CLI_TIMEOUT);
@@ -77,9 +77,12 @@ describe('the sample chain through the CLI', () => {
 
   it("query prints ascending unique candidate blocks within the filter's range, every block with a match among them", async () => {
     const query = await cli(['query', '--db', sampleDb, '--filter', FILTER]);
-    expect(query.stderr).toBe('');
     expect(query.code).toBe(0);
     const blocks = lines(query.stdout).map(Number);
+    // the one-line summary on stderr counts what stdout got
+    expect(query.stderr).toBe(
+      `query: ${blocks.length} candidate blocks, ${/[\d.]+ s/.exec(query.stderr)?.[0]}\n`,
+    );
     expect(blocks.every(Number.isInteger)).toBe(true);
     expect([...blocks].sort((a, b) => a - b)).toEqual(blocks);
     expect(new Set(blocks).size).toBe(blocks.length);
@@ -123,9 +126,15 @@ describe('the sample chain through the CLI', () => {
       '--logs-ndjson',
       SAMPLE_LOGS,
     ]);
-    expect(logs.stderr).toBe('');
     expect(logs.code).toBe(0);
     expect(lines(logs.stdout).map((l) => JSON.parse(l))).toEqual(oracle);
+    // candidates = blocks with a log + false positives removed
+    const [, candidates, count, removed] =
+      /^query: (\d+) candidate blocks, (\d+) logs, (\d+) false-positive blocks? removed, [\d.]+ s\n$/
+        .exec(logs.stderr)!
+        .map(Number);
+    expect(count).toBe(oracle.length);
+    expect(candidates! - removed!).toBe(new Set(oracle.map((l) => l.blockNumber)).size);
   });
 
   it('verify checks every section of a sound index and exits 0', async () => {

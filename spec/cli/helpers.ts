@@ -112,3 +112,55 @@ export async function dump(at: string): Promise<string[]> {
   }
   return out;
 }
+
+/** A CLI child left running (for --follow and Ctrl-C tests): its output so far and a way to wait for more. */
+export interface RunningCli {
+  child: import('node:child_process').ChildProcess;
+  out: { stdout: string; stderr: string };
+  /** Resolves once `test(out)` holds (checked on each chunk); rejects if the child exits first. */
+  until(test: (out: { stdout: string; stderr: string }) => boolean): Promise<void>;
+  /** Resolves with the result when the child exits. */
+  exited: Promise<Result>;
+}
+
+/** Starts the built CLI without waiting for it to exit. */
+export function startCli(args: readonly string[]): RunningCli {
+  const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  const waiters = new Set<() => void>();
+  const poke = () => {
+    for (const w of waiters) w();
+  };
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+    out.stdout += s;
+    poke();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+    out.stderr += s;
+    poke();
+  });
+  let done = false;
+  const exited = new Promise<Result>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      done = true;
+      poke();
+      resolve({ code, ...out });
+    });
+  });
+  const until = (test: (o: typeof out) => boolean) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (test(out)) {
+          waiters.delete(check);
+          resolve();
+        } else if (done) {
+          waiters.delete(check);
+          reject(new Error(`the CLI exited first:\n${out.stderr}`));
+        }
+      };
+      waiters.add(check);
+      check();
+    });
+  return { child, out, until, exited };
+}

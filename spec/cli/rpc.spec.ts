@@ -50,7 +50,17 @@ it('indexes from a JSON-RPC node and prints the exact logs it serves (oracle: et
   expect(progress.at(-1)).toMatchObject({ headNumber: head, sections: Math.floor((head - 4 + 1) / 16) });
 
   const filter = JSON.stringify({ address: emitter, topics: [topic] });
-  const logs = await cli(['query', '--db', rpcDb, '--filter', filter, '--logs', '--rpc', chain.url]);
+  const logs = await cli([
+    'query',
+    '--db',
+    rpcDb,
+    '--filter',
+    filter,
+    '--logs',
+    '--rpc',
+    chain.url,
+    '--quiet',
+  ]);
   expect(logs.stderr).toBe('');
   expect(logs.code).toBe(0);
   const expected = await chain.getLogs({

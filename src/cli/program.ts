@@ -1,18 +1,30 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { EMPTY, filter as filterOp, lastValueFrom, type Observable, takeWhile, tap } from 'rxjs';
+import type { AbiEvent } from 'viem';
 import { DEFAULT_CONFIRMATIONS, DEFAULT_SECTION_SIZE } from '../constants.js';
 import { BloomBitsError, ChainError } from '../errors.js';
-import { parseBlockNumber } from '../types/blockNumber.js';
-import type { BlockHeader, BlockNumberInput, LogFilter } from '../types/chain.js';
 import { BloomIndex, type HeaderSource } from '../indexer/bloomIndex.js';
+import { liveHeaders } from '../sources/liveHeaders.js';
 import { ndjsonHeaders } from '../sources/ndjsonHeaders.js';
 import { ndjsonLogs } from '../sources/ndjsonLogs.js';
+import { rpcCaller } from '../sources/provider.js';
 import { rlpFileHeaders } from '../sources/rlpFileHeaders.js';
-import { rpcHeaders } from '../sources/rpcHeaders.js';
+import { blockNumber, rpcHeaders } from '../sources/rpcHeaders.js';
 import { rpcReceipts } from '../sources/rpcReceipts.js';
 import { verifyStore } from '../store/verify.js';
+import { parseBlockNumber } from '../types/blockNumber.js';
+import type { BlockHeader, BlockNumberInput, Log, LogFilter } from '../types/chain.js';
+import {
+  applyFilterFlags,
+  decodeLog,
+  parseAddressArg,
+  parseEventArg,
+  parseTopicArg,
+  type TopicArg,
+} from './filterArgs.js';
 import { CliError, type Db, openDb } from './openDb.js';
 import { progressReporter } from './progress.js';
 
@@ -20,10 +32,14 @@ import { progressReporter } from './progress.js';
 export interface CliIo {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
+  /** Aborted on Ctrl-C (SIGINT): `index` stops safely (exit 130), `query --follow` ends (exit 0). */
+  interrupt?: AbortSignal;
 }
 
 /** Exit code of a usage error (a bad or inapplicable flag). */
 const USAGE = 2;
+/** Exit code after Ctrl-C stopped a command before its end (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
 
 /** Runs the CLI; resolves to the exit code. Never throws. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -35,7 +51,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : USAGE;
     const message =
       e instanceof BloomBitsError ? e.message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
-    io.stderr.write(`rx-bloombits: ${message}\n`);
+    if (message !== '') io.stderr.write(`rx-bloombits: ${message}\n`);
     return e instanceof CliError ? e.exitCode : 1;
   }
 }
@@ -43,6 +59,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 function buildProgram(io: CliIo): Command {
   const program = new Command('rx-bloombits')
     .description('Index Ethereum logsBloom into bloom bits and search logs fast')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError();
@@ -102,15 +119,26 @@ function buildProgram(io: CliIo): Command {
         true,
         { sectionSize: o.sectionSize, confirmations: o.confirmations },
         async (index) => {
-          const reporter = o.json ? undefined : progressReporter(io.stderr, to);
+          // The bar's end: --to, else the node's head now (a file's progress is its byte position).
+          const target =
+            to ??
+            (o.rpc && !o.json ? await blockNumber(rpcCaller(o.rpc, rpcOptions(o)), neverAborted) : undefined);
+          const reporter = o.json ? undefined : progressReporter(io.stderr, target);
           try {
-            const last = await lastValueFrom(
-              index
-                .indexHeaders(source, { allowDeepReorg: o.allowDeepReorg === true })
-                .pipe(tap((p) => (o.json ? io.stdout.write(`${JSON.stringify(p)}\n`) : reporter?.update(p)))),
-              { defaultValue: undefined },
-            );
+            const run = index
+              .indexHeaders(source, { allowDeepReorg: o.allowDeepReorg === true })
+              .pipe(tap((p) => (o.json ? io.stdout.write(`${JSON.stringify(p)}\n`) : reporter?.update(p))));
+            const last = await untilInterrupted(run, io.interrupt);
             reporter?.stop();
+            if (last === INTERRUPTED) {
+              await settleWrites(index);
+              const info = index.info();
+              io.stderr.write(
+                `rx-bloombits: interrupted at block ${info.head} (${info.sections} sections committed); ` +
+                  'the index is consistent: run the same command again to resume\n',
+              );
+              throw new CliError('', EXIT_INTERRUPTED);
+            }
             const info = index.info();
             if (!o.json) {
               io.stdout.write(
@@ -133,13 +161,26 @@ function buildProgram(io: CliIo): Command {
 
   program
     .command('query')
-    .description('print candidate blocks (or, with --logs, the exact logs) of an eth_getLogs filter')
+    .description(
+      'print candidate blocks (or, with --logs, the exact logs) of an eth_getLogs filter; --follow keeps going live',
+    )
     .requiredOption('--db <dir>', 'index directory')
-    .requiredOption(
+    .option(
       '--filter <json>',
       'eth_getLogs filter object, e.g. {"address":"0x...","topics":["0x..."]}',
       parseFilterArg,
+      {},
     )
+    .option(
+      '--event <signature>',
+      "event signature for topic0 (and decoded args with --logs), e.g. 'Transfer(address indexed from, address indexed to, uint256 value)'",
+      parseEventArg,
+    )
+    .option('--address <addresses>', 'contract address; repeat or comma-separate for OR', parseAddressArg)
+    .option('--topic0 <topics>', TOPIC_HELP, parseTopicArg)
+    .option('--topic1 <topics>', TOPIC_HELP, parseTopicArg)
+    .option('--topic2 <topics>', TOPIC_HELP, parseTopicArg)
+    .option('--topic3 <topics>', TOPIC_HELP, parseTopicArg)
     .option('--from <block>', "first block (default: the filter's fromBlock, else 0)", parseBlockArg)
     .option(
       '--to <block>',
@@ -147,34 +188,100 @@ function buildProgram(io: CliIo): Command {
       parseBlockArg,
     )
     .option('--logs', 'fetch and print the exact logs as NDJSON (needs --rpc or --logs-ndjson)')
-    .option('--rpc <url>', 'JSON-RPC endpoint for receipts (with --logs)')
+    .option(
+      '--follow',
+      'after the history, index new blocks from --rpc and print their logs as they come, until Ctrl-C (implies --logs)',
+    )
+    .option(
+      '--poll-interval <ms>',
+      'with --follow: how often to ask the node for its head',
+      parsePositiveIntArg,
+    )
+    .option('--rpc <url>', 'JSON-RPC endpoint for receipts (with --logs) and new headers (with --follow)')
     .option('--logs-ndjson <file>', 'NDJSON file of logs, .gz accepted (with --logs)')
     .option('--rpc-retries <n>', 'retries of a transient RPC failure, with doubling backoff', parseIntArg, 5)
     .option('--rpc-timeout <ms>', 'time limit of one JSON-RPC request', parsePositiveIntArg)
     .option('--json', 'NDJSON output for everything')
+    .option('-q, --quiet', 'no summary line on stderr')
     .exitOverride()
     .action(async (o, cmd: Command) => {
-      if (!o.logs) onlyWith(cmd, ['rpc', 'logsNdjson', 'rpcRetries', 'rpcTimeout'], '--logs');
+      const logsMode = o.logs === true || o.follow === true;
+      if (!logsMode) onlyWith(cmd, ['rpc', 'logsNdjson', 'rpcRetries', 'rpcTimeout'], '--logs');
       else if ((o.rpc === undefined) === (o.logsNdjson === undefined))
-        throw new CliError('--logs needs exactly one of --rpc, --logs-ndjson', USAGE);
+        throw new CliError(
+          `${o.follow ? '--follow' : '--logs'} needs exactly one of --rpc, --logs-ndjson`,
+          USAGE,
+        );
       else if (o.rpc === undefined) onlyWith(cmd, ['rpcRetries', 'rpcTimeout'], '--rpc');
+      if (o.follow) {
+        if (o.rpc === undefined)
+          throw new CliError('--follow needs --rpc (where new headers come from)', USAGE);
+        onlyWith(cmd, ['to'], 'a bounded query (not --follow)');
+      } else onlyWith(cmd, ['pollInterval'], '--follow');
       // The range may come inside --filter (eth_getLogs style); the library takes it apart.
-      const { fromBlock, toBlock, ...filter } = o.filter as LogFilter & {
+      const { fromBlock, toBlock, ...base } = o.filter as LogFilter & {
         fromBlock?: BlockNumberInput;
         toBlock?: BlockNumberInput;
       };
+      const event = o.event as AbiEvent | undefined;
+      const filter = applyFilterFlags(
+        base,
+        {
+          address: o.address,
+          event,
+          topics: [o.topic0, o.topic1, o.topic2, o.topic3] as (TopicArg | undefined)[],
+        },
+        (what) => {
+          throw new CliError(`${what} both set the same position: give it once`, USAGE);
+        },
+      );
       const range = { fromBlock: o.from ?? fromBlock ?? 0, toBlock: o.to ?? toBlock ?? 'latest' };
-      await withIndex(o.db, false, {}, async (index) => {
-        if (o.logs) {
-          const receipts = o.rpc ? rpcReceipts(o.rpc, rpcOptions(o)) : ndjsonLogs(o.logsNdjson);
-          await drain(index.logs(filter, range, { receipts }), (log) =>
-            io.stdout.write(`${JSON.stringify(log)}\n`),
-          );
-        } else {
-          await drain(index.match(filter, range), (n) =>
-            io.stdout.write(o.json ? `${JSON.stringify({ blockNumber: n })}\n` : `${n}\n`),
-          );
+      const started = performance.now();
+      const stats = { candidates: new Set<number>(), logs: 0, logBlocks: new Set<string>() };
+      const printLog = (log: Log) => {
+        stats.logs++;
+        stats.logBlocks.add(log.blockNumber);
+        io.stdout.write(`${JSON.stringify(event ? decodeLog(log, event) : log)}\n`);
+      };
+      const summary = (): void => {
+        if (o.quiet) return;
+        const seconds = ((performance.now() - started) / 1000).toFixed(2);
+        const n = stats.candidates.size;
+        io.stderr.write(
+          logsMode
+            ? `query: ${n} candidate ${plural(n, 'block')}, ${stats.logs} ${plural(stats.logs, 'log')}, ` +
+                `${n - stats.logBlocks.size} false-positive ${plural(n - stats.logBlocks.size, 'block')} removed, ${seconds} s\n`
+            : `query: ${n} candidate ${plural(n, 'block')}, ${seconds} s\n`,
+        );
+      };
+      await withIndex(o.db, o.follow === true, {}, async (index) => {
+        if (!logsMode) {
+          await drain(index.match(filter, range), (n) => {
+            stats.candidates.add(n);
+            io.stdout.write(o.json ? `${JSON.stringify({ blockNumber: n })}\n` : `${n}\n`);
+          });
+          return summary();
         }
+        const source = o.rpc ? rpcReceipts(o.rpc, rpcOptions(o)) : ndjsonLogs(o.logsNdjson);
+        // Counts the candidate blocks (each fetched once) to report the false positives removed.
+        const receipts: typeof source = (block) => {
+          stats.candidates.add(block.number);
+          return source(block);
+        };
+        if (!o.follow) {
+          await drain(index.logs(filter, range, { receipts }), printLog);
+          return summary();
+        }
+        const url: string = o.rpc;
+        const headers = (from: number) =>
+          liveHeaders(url, { fromBlock: from, pollIntervalMs: o.pollInterval, ...rpcOptions(o) });
+        const watching = index
+          .watch(filter, { receipts, source: headers, fromBlock: range.fromBlock })
+          .pipe(tap(printLog));
+        const end = await untilInterrupted(watching, io.interrupt);
+        if (end !== INTERRUPTED) throw new CliError('the live stream ended without Ctrl-C', 70);
+        await settleWrites(index);
+        summary();
       });
     });
 
@@ -228,6 +335,73 @@ function buildProgram(io: CliIo): Command {
       }
     });
   return program;
+}
+
+const TOPIC_HELP =
+  "topic at this position: 'null' (any), a 32-byte topic, an address (padded to 32 bytes), or a comma list (OR)";
+
+/** Stands for "Ctrl-C ended it" in {@link untilInterrupted}. */
+const INTERRUPTED = Symbol('interrupted');
+const neverAborted = new AbortController().signal;
+
+/**
+ * Runs `source` to its end and resolves to its last value, or to {@link INTERRUPTED} once
+ * `interrupt` aborts (the subscription is then closed: requests aborted, timers cleared).
+ */
+function untilInterrupted<T>(
+  source: Observable<T>,
+  interrupt: AbortSignal | undefined,
+): Promise<T | undefined | typeof INTERRUPTED> {
+  return new Promise((resolve, reject) => {
+    let last: T | undefined;
+    const stop = (): void => {
+      sub.unsubscribe();
+      resolve(INTERRUPTED);
+    };
+    const sub = source.subscribe({
+      next: (v) => {
+        last = v;
+      },
+      error: (e) => {
+        interrupt?.removeEventListener('abort', stop);
+        reject(e);
+      },
+      complete: () => {
+        interrupt?.removeEventListener('abort', stop);
+        resolve(last);
+      },
+    });
+    if (sub.closed) return;
+    if (interrupt?.aborted) stop();
+    else interrupt?.addEventListener('abort', stop, { once: true });
+  });
+}
+
+/**
+ * Waits for a write that an unsubscribed `indexHeaders` run had in flight: the next run starts
+ * only after it, so an empty run resolves once the db is quiet (and safe to close).
+ */
+async function settleWrites(index: BloomIndex): Promise<void> {
+  await lastValueFrom(
+    index.indexHeaders(() => EMPTY),
+    { defaultValue: undefined },
+  );
+}
+
+const plural = (n: number, word: string): string => (n === 1 ? word : `${word}s`);
+
+/** The version in our package.json (found upwards from this file, in src/ or dist/). */
+function packageVersion(): string {
+  let dir = typeof __dirname === 'string' ? __dirname : dirname(process.argv[1] ?? '.');
+  for (let i = 0; i < 5; i++) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'rx-bloombits' && pkg.version) return pkg.version;
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
 }
 
 /** Rejects each of `options` that was given on the command line: it only applies with `needs`. */
