@@ -17,7 +17,6 @@ import { lastValueFrom, reduce } from 'rxjs';
 import { prng } from '../spec/helpers/prng.js';
 import { compressBytes } from '../src/bitutil/index.js';
 import { createMatcher } from '../src/matcher/matcher.js';
-import { storeRetriever } from '../src/store/storeRetriever.js';
 import {
   BloomBitsStore,
   COUNT_KEY,
@@ -26,6 +25,7 @@ import {
   sectionHeadKey,
   vectorKey,
 } from '../src/store/index.js';
+import { storeRetriever } from '../src/store/storeRetriever.js';
 
 const SECTIONS = Number(process.argv[2] ?? 5000);
 const DENSITY = Number(process.argv[3] ?? 0.1);

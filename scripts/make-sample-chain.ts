@@ -26,8 +26,8 @@ import {
   uint256,
 } from '../spec/helpers/ganache.js';
 import { prng as mulberry32 } from '../spec/helpers/prng.js';
-import { bytesToHex, type Hex } from '../src/types/hex.js';
 import type { Log } from '../src/types/chain.js';
+import { bytesToHex, type Hex } from '../src/types/hex.js';
 
 const SECTION = 4096;
 const TO_BLOCK = 3 * SECTION + 512 - 1; // 12,799: three full sections and a 512-block tail

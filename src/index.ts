@@ -3,14 +3,26 @@
  * queried as RxJS Observables.
  */
 export * from './bitutil/index.js';
-export { bytesToHex, type Hex, hexToBytes, isHex } from './types/hex.js';
 export * from './bloom/index.js';
 export * from './constants.js';
 export * from './errors.js';
-export { parseBlockNumber, parseBlockRange } from './types/blockNumber.js';
 export { compileFilter } from './filter/compileFilter.js';
 export { filterLogs, logMatches } from './filter/filterLogs.js';
 export { type NormalizedFilter, normalizeFilter } from './filter/normalizeFilter.js';
+export * from './generator/index.js';
+export { BloomIndex, type HeaderSource, type LogsOptions, type WatchOptions } from './indexer/bloomIndex.js';
+export type { Generation, IndexSnapshot } from './indexer/snapshot.js';
+export type { BloomIndexOptions, IndexHeadersOptions, IndexInfo, IndexProgress } from './indexer/types.js';
+export { blocksOfBatch } from './matcher/blockNumbers.js';
+export type { EngineStats } from './matcher/engine.js';
+export { createMatcher, type Matcher, type MatcherOptions, type MatchRange } from './matcher/matcher.js';
+export type { Clause, ClauseGroup, RetrievalTask, Retriever, SectionBatch } from './matcher/types.js';
+export { concatMapEager } from './operators/concatMapEager.js';
+export { fetchCandidates } from './operators/fetchCandidates.js';
+export * from './sources/index.js';
+export * from './store/index.js';
+export { storeRetriever } from './store/storeRetriever.js';
+export { parseBlockNumber, parseBlockRange } from './types/blockNumber.js';
 export type {
   BlockHeader,
   BlockNumberInput,
@@ -19,16 +31,4 @@ export type {
   LogFilter,
   TopicFilter,
 } from './types/chain.js';
-export * from './generator/index.js';
-export { BloomIndex, type HeaderSource, type LogsOptions, type WatchOptions } from './indexer/bloomIndex.js';
-export { concatMapEager } from './operators/concatMapEager.js';
-export { fetchCandidates } from './operators/fetchCandidates.js';
-export type { Generation, IndexSnapshot } from './indexer/snapshot.js';
-export type { BloomIndexOptions, IndexHeadersOptions, IndexInfo, IndexProgress } from './indexer/types.js';
-export { blocksOfBatch } from './matcher/blockNumbers.js';
-export type { EngineStats } from './matcher/engine.js';
-export { createMatcher, type Matcher, type MatcherOptions, type MatchRange } from './matcher/matcher.js';
-export { storeRetriever } from './store/storeRetriever.js';
-export type { Clause, ClauseGroup, RetrievalTask, Retriever, SectionBatch } from './matcher/types.js';
-export * from './sources/index.js';
-export * from './store/index.js';
+export { bytesToHex, type Hex, hexToBytes, isHex } from './types/hex.js';

@@ -5,8 +5,8 @@ import {
   decompressBytes,
   encodeSparseBytes,
 } from '../../src/bitutil/index.js';
-import { bytesToHex, hexToBytes } from '../../src/types/hex.js';
 import { DecompressError, type DecompressErrorCode } from '../../src/errors.js';
+import { bytesToHex, hexToBytes } from '../../src/types/hex.js';
 import vectors from '../fixtures/compress-vectors.json';
 
 /** Reference encoder: the recursive definition from DESIGN §4, written naively. */

@@ -1,6 +1,5 @@
 import { keccak_256 } from '@noble/hashes/sha3';
 import fc from 'fast-check';
-import { bytesToHex, hexToBytes } from '../../src/types/hex.js';
 import {
   bloomAdd,
   bloomIndexes,
@@ -10,6 +9,7 @@ import {
   createBloom,
 } from '../../src/bloom/index.js';
 import { InvalidBloomError } from '../../src/errors.js';
+import { bytesToHex, hexToBytes } from '../../src/types/hex.js';
 import vectors from '../fixtures/bloom-vectors.json';
 
 const ascii = (s: string) => new TextEncoder().encode(s);

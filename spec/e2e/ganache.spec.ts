@@ -1,10 +1,10 @@
 import { keccak_256 } from '@noble/hashes/sha3';
 import { MemoryLevel } from 'memory-level';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { bytesToHex, type Hex } from '../../src/types/hex.js';
-import type { BlockRange, Log, LogFilter } from '../../src/types/chain.js';
 import { BloomIndex } from '../../src/indexer/bloomIndex.js';
 import { rpcHeaders, rpcReceipts } from '../../src/sources/index.js';
+import type { BlockRange, Log, LogFilter } from '../../src/types/chain.js';
+import { bytesToHex, type Hex } from '../../src/types/hex.js';
 import type { EmitLog } from '../helpers/emitter.js';
 import { type Chain, padAddress, startChain, uint256 } from '../helpers/ganache.js';
 import { prng } from '../indexer/helpers.js';

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import type { Hex } from '../../src/types/hex.js';
 import { InvalidFilterError } from '../../src/errors.js';
 import { filterLogs, logMatches } from '../../src/filter/filterLogs.js';
 import { normalizeFilter } from '../../src/filter/normalizeFilter.js';
 import type { Log, LogFilter, TopicFilter } from '../../src/types/chain.js';
+import type { Hex } from '../../src/types/hex.js';
 
 const FIXTURES = join(__dirname, '../fixtures/mainnet');
 

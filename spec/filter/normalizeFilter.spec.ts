@@ -1,11 +1,11 @@
 import fc from 'fast-check';
-import type { Hex } from '../../src/types/hex.js';
 import { InvalidFilterError, InvalidRangeError } from '../../src/errors.js';
-import { parseBlockRange } from '../../src/types/blockNumber.js';
 import { compileFilter } from '../../src/filter/compileFilter.js';
 import { filterLogs } from '../../src/filter/filterLogs.js';
 import { normalizeFilter } from '../../src/filter/normalizeFilter.js';
+import { parseBlockRange } from '../../src/types/blockNumber.js';
 import type { Log, LogFilter } from '../../src/types/chain.js';
+import type { Hex } from '../../src/types/hex.js';
 
 const A = `0x${'aa'.repeat(20)}` as Hex;
 const T1 = `0x${'11'.repeat(32)}` as Hex;

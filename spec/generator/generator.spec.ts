@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { compressBytes } from '../../src/bitutil/index.js';
-import { bytesToHex } from '../../src/types/hex.js';
 import { GeneratorError } from '../../src/errors.js';
 import { BloomBitsGenerator } from '../../src/generator/index.js';
+import { bytesToHex } from '../../src/types/hex.js';
 import vectors from '../fixtures/compress-vectors.json';
 
 /** Oracle: bloom bit v of a bloom, straight from DESIGN §2. */

@@ -1,6 +1,6 @@
 import { keccak_256 } from '@noble/hashes/sha3';
-import { bytesToHex, type Hex, hexToBytes } from '../../src/types/hex.js';
 import type { Log } from '../../src/types/chain.js';
+import { bytesToHex, type Hex, hexToBytes } from '../../src/types/hex.js';
 import { type EmitLog, emitterRuntimeCode, encodeEmitCall } from './emitter.js';
 import { type Chain, padAddress, rpc, rpcBatch, startChain, uint256 } from './ganache.js';
 

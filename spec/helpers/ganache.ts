@@ -11,8 +11,8 @@
  *   you pass, which makes the chain reproducible.
  */
 import ganache from 'ganache';
-import type { Hex } from '../../src/types/hex.js';
 import type { Log } from '../../src/types/chain.js';
+import type { Hex } from '../../src/types/hex.js';
 import { type EmitLog, emitterInitCode, encodeEmitCall } from './emitter.js';
 
 /** The slice of an EIP-1193 provider these helpers use. */

@@ -5,9 +5,9 @@
  */
 import { keccak_256 } from '@noble/hashes/sha3';
 import type { AbstractLevel } from 'abstract-level';
-import { bytesToHex, type Hex, hexToBytes } from '../../src/types/hex.js';
 import { bloomIndexes, bloomTestBits, createBloom } from '../../src/bloom/index.js';
 import type { BlockHeader, LogFilter } from '../../src/types/chain.js';
+import { bytesToHex, type Hex, hexToBytes } from '../../src/types/hex.js';
 
 import { prng } from '../helpers/prng.js';
 

@@ -7,11 +7,11 @@
 import fc from 'fast-check';
 import { MemoryLevel } from 'memory-level';
 import { from, lastValueFrom, type Observable, of, toArray } from 'rxjs';
-import type { Hex } from '../../src/types/hex.js';
 import { ChainError, CorruptDataError, IndexBusyError, InvalidOptionError } from '../../src/errors.js';
-import type { BlockHeader, Log, LogFilter } from '../../src/types/chain.js';
 import { BloomIndex, type HeaderSource } from '../../src/indexer/bloomIndex.js';
 import { tailKey } from '../../src/indexer/tailStore.js';
+import type { BlockHeader, Log, LogFilter } from '../../src/types/chain.js';
+import type { Hex } from '../../src/types/hex.js';
 import { ADDRESSES, bruteMatch, dumpDb, makeChain, TOPICS } from './helpers.js';
 
 type Db = MemoryLevel<Uint8Array, Uint8Array>;

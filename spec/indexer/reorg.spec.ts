@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { MemoryLevel } from 'memory-level';
 import { from, lastValueFrom, type Observable, toArray } from 'rxjs';
-import type { Hex } from '../../src/types/hex.js';
 import { BeyondHeadError, ChainError, IndexBusyError, InvalidRangeError } from '../../src/errors.js';
-import type { BlockHeader, LogFilter } from '../../src/types/chain.js';
 import { BloomIndex, type HeaderSource } from '../../src/indexer/bloomIndex.js';
 import type { IndexHeadersOptions } from '../../src/indexer/types.js';
+import type { BlockHeader, LogFilter } from '../../src/types/chain.js';
+import type { Hex } from '../../src/types/hex.js';
 import { ADDRESSES, bruteMatch, dumpDb, makeChain, TOPICS, UNUSED_ADDRESS, withField } from './helpers.js';
 
 const SIZE = 64;

@@ -16,10 +16,10 @@ import {
   timer,
   toArray,
 } from 'rxjs';
-import type { Hex } from '../../src/types/hex.js';
 import { InvalidOptionError } from '../../src/errors.js';
-import type { BlockHeader, Log } from '../../src/types/chain.js';
 import { BloomIndex, type HeaderSource } from '../../src/indexer/bloomIndex.js';
+import type { BlockHeader, Log } from '../../src/types/chain.js';
+import type { Hex } from '../../src/types/hex.js';
 import { ADDRESSES, bruteMatch, cheapChain, makeChain } from './helpers.js';
 
 type Db = MemoryLevel<Uint8Array, Uint8Array>;

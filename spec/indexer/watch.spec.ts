@@ -1,9 +1,9 @@
 import { MemoryLevel } from 'memory-level';
 import { from, lastValueFrom, of, Subject, takeUntil, toArray } from 'rxjs';
-import { hexToBytes } from '../../src/types/hex.js';
 import { bloomTest } from '../../src/bloom/index.js';
 import type { Hex, Log } from '../../src/index.js';
 import { BloomIndex } from '../../src/indexer/bloomIndex.js';
+import { hexToBytes } from '../../src/types/hex.js';
 import { ADDRESSES, makeChain } from './helpers.js';
 
 const address = ADDRESSES[0]!;

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { lastValueFrom, map, type Observable, of, Subject, toArray } from 'rxjs';
-import { fetchCandidates } from '../../src/operators/fetchCandidates.js';
 import { blocksOfBatch } from '../../src/matcher/blockNumbers.js';
 import { createMatcher } from '../../src/matcher/matcher.js';
 import type { Retriever, SectionBatch } from '../../src/matcher/types.js';
+import { fetchCandidates } from '../../src/operators/fetchCandidates.js';
 import { type Groups, oracle, randomWorld, syncRetriever, vectorOf, type World } from './helpers.js';
 
 const collect = <T>(o: Observable<T>) => lastValueFrom(o.pipe(toArray()), { defaultValue: [] as T[] });

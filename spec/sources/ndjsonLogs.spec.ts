@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
-import type { Hex } from '../../src/types/hex.js';
 import { SourceError } from '../../src/errors.js';
 import { ndjsonLogs } from '../../src/sources/ndjsonLogs.js';
+import type { Hex } from '../../src/types/hex.js';
 
 const GZ = join(__dirname, '../fixtures/mainnet/mainnet-logs.ndjson.gz');
 interface RawLog {

@@ -5,10 +5,10 @@ import { Readable } from 'node:stream';
 import { RLP } from '@ethereumjs/rlp';
 import { keccak_256 } from '@noble/hashes/sha3';
 import { lastValueFrom, take, toArray } from 'rxjs';
-import { bytesToHex } from '../../src/types/hex.js';
 import { SourceError } from '../../src/errors.js';
 import { rlpFileHeaders } from '../../src/sources/rlpFileHeaders.js';
 import { readRlpItems } from '../../src/sources/rlpItems.js';
+import { bytesToHex } from '../../src/types/hex.js';
 
 const FIXTURES = join(__dirname, '../fixtures/mainnet');
 const RLP_FILE = join(FIXTURES, 'mainnet-blocks.rlp');

@@ -1,10 +1,10 @@
 import { keccak_256 } from '@noble/hashes/sha3';
 import ganache from 'ganache';
 import { concatMap, EMPTY, firstValueFrom, from, lastValueFrom, of, take, tap, toArray } from 'rxjs';
-import { bytesToHex, type Hex } from '../../src/types/hex.js';
 import { InvalidOptionError, InvalidRangeError, SourceError } from '../../src/errors.js';
-import type { BlockHeader } from '../../src/types/chain.js';
 import { rpcHeaders } from '../../src/sources/rpcHeaders.js';
+import type { BlockHeader } from '../../src/types/chain.js';
+import { bytesToHex, type Hex } from '../../src/types/hex.js';
 import { hangingFetch } from './hangingFetch.js';
 
 type Req = { id: number; method: string; params: unknown[] };

@@ -1,9 +1,9 @@
 import ganache from 'ganache';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
-import type { Hex } from '../../src/types/hex.js';
 import { SourceError } from '../../src/errors.js';
-import type { Log } from '../../src/types/chain.js';
 import { rpcReceipts } from '../../src/sources/rpcReceipts.js';
+import type { Log } from '../../src/types/chain.js';
+import type { Hex } from '../../src/types/hex.js';
 import { hangingFetch } from './hangingFetch.js';
 
 type Req = { id: number; method: string; params: unknown[] };

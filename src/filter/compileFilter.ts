@@ -1,7 +1,7 @@
-import { hexToBytes } from '../types/hex.js';
 import { bloomIndexes } from '../bloom/keys.js';
-import { type NormalizedFilter, normalizeFilter } from './normalizeFilter.js';
 import type { LogFilter } from '../types/chain.js';
+import { hexToBytes } from '../types/hex.js';
+import { type NormalizedFilter, normalizeFilter } from './normalizeFilter.js';
 
 /**
  * Compiles a log filter to bloom bit groups: group → clause → 3 bit indexes.

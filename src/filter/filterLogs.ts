@@ -1,6 +1,6 @@
+import type { Log, LogFilter } from '../types/chain.js';
 import type { Hex } from '../types/hex.js';
 import { type NormalizedFilter, normalizeFilter } from './normalizeFilter.js';
-import type { Log, LogFilter } from '../types/chain.js';
 
 /**
  * True when `log` matches the filter exactly (go-ethereum `filterLogs` semantics):

@@ -1,7 +1,7 @@
-import { type Hex, hexToBytes } from '../types/hex.js';
 import { ADDRESS_LENGTH, HASH_LENGTH, MAX_TOPICS } from '../constants.js';
 import { InvalidFilterError, InvalidHexError } from '../errors.js';
 import type { LogFilter } from '../types/chain.js';
+import { type Hex, hexToBytes } from '../types/hex.js';
 
 /**
  * A validated filter: lowercase hex, `null` meaning "any".

@@ -1,8 +1,8 @@
 import { defer, EMPTY, merge, Observable, type SchedulerLike, Subject, takeUntil } from 'rxjs';
 import { DEFAULT_SECTION_SIZE } from '../constants.js';
 import { InvalidFilterError, InvalidOptionError, InvalidRangeError } from '../errors.js';
-import { parseBlockNumber } from '../types/blockNumber.js';
 import { compileFilter } from '../filter/compileFilter.js';
+import { parseBlockNumber } from '../types/blockNumber.js';
 import type { BlockNumberInput, LogFilter } from '../types/chain.js';
 import { blockNumbers } from './blockNumbers.js';
 import { DEFAULT_MAX_ATTEMPTS, type EngineStats, RetrievalEngine } from './engine.js';

@@ -1,9 +1,9 @@
 import { RLP } from '@ethereumjs/rlp';
 import { keccak_256 } from '@noble/hashes/sha3';
-import { bytesToHex } from '../types/hex.js';
 import { BLOOM_BYTE_LENGTH, HASH_LENGTH } from '../constants.js';
 import { SourceError } from '../errors.js';
 import type { BlockHeader } from '../types/chain.js';
+import { bytesToHex } from '../types/hex.js';
 import { readRlpPrefix } from './rlpItems.js';
 
 /** Fields of a pre-London header; later forks only append fields. */

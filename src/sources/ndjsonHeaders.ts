@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import { SourceError } from '../errors.js';
-import type { BlockHeader } from '../types/chain.js';
 import { fromAsync } from '../operators/fromAsync.js';
+import type { BlockHeader } from '../types/chain.js';
 import { parseHeaderJson } from './parseHeaderJson.js';
 import { readLines } from './readLines.js';
 

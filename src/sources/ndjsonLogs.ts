@@ -1,7 +1,7 @@
 import { defer, map, type Observable, of, share, take, tap } from 'rxjs';
 import { SourceError } from '../errors.js';
-import type { Log } from '../types/chain.js';
 import { fromAsync } from '../operators/fromAsync.js';
+import type { Log } from '../types/chain.js';
 import { parseLogJson, sortByLogIndex } from './parseLogJson.js';
 import { readLines } from './readLines.js';
 import type { LogsSource } from './types.js';

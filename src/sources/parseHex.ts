@@ -1,5 +1,5 @@
-import { type Hex, isHex } from '../types/hex.js';
 import { SourceError } from '../errors.js';
+import { type Hex, isHex } from '../types/hex.js';
 
 /**
  * Validates a hex field of source data (exact byte length when given) and returns it lowercase.

@@ -1,5 +1,5 @@
-import type { Hex } from '../types/hex.js';
 import { SourceError } from '../errors.js';
+import type { Hex } from '../types/hex.js';
 
 const QUANTITY_RE = /^0x[0-9a-fA-F]{1,14}$/;
 

@@ -2,9 +2,9 @@ import { createReadStream } from 'node:fs';
 import { addAbortSignal } from 'node:stream';
 import type { Observable } from 'rxjs';
 import { SourceError } from '../errors.js';
+import { fromAsync } from '../operators/fromAsync.js';
 import type { BlockHeader } from '../types/chain.js';
 import { decodeRlpHeader } from './decodeRlpHeader.js';
-import { fromAsync } from '../operators/fromAsync.js';
 import { readRlpItems } from './rlpItems.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
-import type { Hex } from '../types/hex.js';
 import type { Log } from '../types/chain.js';
+import type { Hex } from '../types/hex.js';
 
 /**
  * Where the exact filter gets a block's logs: all logs of the block, in log-index order,
