@@ -1,4 +1,4 @@
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, Observable } from 'rxjs';
 import { RetrievalEngine } from '../../src/matcher/engine.js';
 import { createMatcher } from '../../src/matcher/matcher.js';
 import type { RetrievalTask } from '../../src/matcher/types.js';
@@ -77,5 +77,29 @@ describe('RetrievalEngine', () => {
     ]);
     expect(asked.sort()).toEqual(['5:0', '5:1', '5:2', '5:3']);
     expect(engine.stats).toMatchObject({ tasks: 2, vectorsRequested: 4, cachedVectors: 4 });
+  });
+  it('an answer Observable that stays open after answering is let go of, its signal left alone', async () => {
+    let open = 0;
+    const signals: AbortSignal[] = [];
+    const m = createMatcher({
+      retriever: (t) =>
+        new Observable<Uint8Array[]>((subscriber) => {
+          open++;
+          signals.push(t.signal);
+          const timeout = setTimeout(
+            () => subscriber.next(t.sections.map(() => new Uint8Array(SIZE / 8))),
+            1,
+          );
+          return () => {
+            clearTimeout(timeout);
+            open--;
+          };
+        }),
+      sectionSize: SIZE,
+    });
+    await lastValueFrom(m.matchBits([[[1]]], { fromBlock: 0, toBlock: 40 * SIZE - 1 }), { defaultValue: 0 });
+    expect(signals.length).toBeGreaterThan(0);
+    expect(open).toBe(0);
+    expect(signals.some((s) => s.aborted)).toBe(false);
   });
 });

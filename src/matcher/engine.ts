@@ -241,9 +241,11 @@ export class RetrievalEngine implements VectorRegistry {
           settle({ type: 'failure', id, error: new Error('retriever completed without an answer') }),
       });
       if (settled) inner.unsubscribe();
-      // Only a task still waiting for its answer is aborted: a settled one's signal stays quiet.
+      // Only a task still waiting for its answer is aborted: a settled one's signal stays quiet,
+      // but an answer Observable that goes on emitting is still let go of.
       return () => {
         if (!settled) stop();
+        else inner?.unsubscribe();
       };
     });
   }
