@@ -137,9 +137,12 @@ try {
       if (new RegExp(`(?<![\\w$.])${global}${use}`).test(text)) pulled.push(`global ${global}`);
     if (pulled.length > 0)
       throw new Error(`${entry} pulls Node built-ins into a browser bundle: ${pulled.join(', ')}`);
-    const inputs = Object.keys(result.metafile.inputs);
+    // Packages with code left in the bundle (tree-shaken-away inputs do not count).
+    const kept = Object.values(result.metafile.outputs).flatMap((o) =>
+      Object.entries(o.inputs).flatMap(([file, info]) => (info.bytesInOutput > 0 ? [file] : [])),
+    );
     const packages = new Set(
-      inputs.map((i) => i.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1]).filter(Boolean),
+      kept.map((i) => i.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1]).filter(Boolean),
     );
     const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
     return `${kib(text.length)} min, ${kib(gzipSync(text).length)} gzip; ${[...packages].join(', ')}`;
@@ -167,7 +170,8 @@ try {
   results.push({ name: 'setup', ok: false });
   console.log(`FAIL setup: ${err?.stack ?? err}`);
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (!process.env.KEEP_CONSUMER) rmSync(work, { recursive: true, force: true });
+  else console.log(`kept ${work}`);
 }
 
 const passed = results.filter((r) => r.ok).length;
