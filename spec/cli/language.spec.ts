@@ -142,3 +142,12 @@ it.each([
   expect(r.stdout).toBe('');
   expect(r.stderr).toMatch(pattern);
 });
+
+it('index --ndjson without a TTY reports how much of the file is read', async () => {
+  const r = await cli(['index', '--db', path.join(dir, 'progress'), '--ndjson', SAMPLE]);
+  expect(r.code).toBe(0);
+  const progress = lines(r.stderr);
+  expect(progress.length).toBeGreaterThan(0);
+  for (const line of progress)
+    expect(line).toMatch(/^indexed to block -?\d+ \((\d|[1-9]\d|100)% of the file\): /);
+});

@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { EMPTY, filter as filterOp, lastValueFrom, type Observable, takeWhile, tap } from 'rxjs';
 import type { AbiEvent } from 'viem';
+import { BloomIndex, type HeaderSource } from '../bloomIndex.js';
 import { DEFAULT_CONFIRMATIONS, DEFAULT_SECTION_SIZE } from '../constants.js';
 import { BloomBitsError, ChainError } from '../errors.js';
-import { BloomIndex, type HeaderSource } from '../indexer/bloomIndex.js';
 import { liveHeaders } from '../sources/liveHeaders.js';
 import { ndjsonHeaders } from '../sources/ndjsonHeaders.js';
 import { ndjsonLogs } from '../sources/ndjsonLogs.js';
@@ -26,7 +26,7 @@ import {
   type TopicArg,
 } from './filterArgs.js';
 import { CliError, type Db, openDb } from './openDb.js';
-import { progressReporter } from './progress.js';
+import { type ProgressTarget, progressReporter } from './progress.js';
 
 /** Where the CLI writes. */
 export interface CliIo {
@@ -108,22 +108,34 @@ function buildProgram(io: CliIo): Command {
       if (chosen.length !== 1) throw new CliError('index needs exactly one of --rpc, --rlp, --ndjson', USAGE);
       if (o.rpc === undefined) onlyWith(cmd, ['rpcRetries', 'rpcTimeout'], '--rpc');
       const to = o.to === undefined || o.to === 'latest' ? undefined : parseBlockNumber(o.to);
+      // A file's progress is the bytes read of it (a restart after a reorg reads it again from 0).
+      let position = 0;
+      const onRead = (at: number): void => {
+        position = at;
+      };
       const source: HeaderSource = o.rpc
         ? (fromBlock: number) =>
             to !== undefined && fromBlock > to
               ? EMPTY
               : rpcHeaders(o.rpc, { fromBlock, toBlock: to ?? 'latest', ...rpcOptions(o) })
-        : fileSource(o.rlp ? rlpFileHeaders(o.rlp) : ndjsonHeaders(o.ndjson), to);
+        : fileSource(o.rlp ? rlpFileHeaders(o.rlp, { onRead }) : ndjsonHeaders(o.ndjson, { onRead }), to);
+      // The bar's end: --to, else the node's head now, else the file's size.
+      const progressTarget = async (): Promise<ProgressTarget | undefined> => {
+        if (to !== undefined) return { block: to };
+        if (o.rpc) return { block: await blockNumber(rpcCaller(o.rpc, rpcOptions(o)), neverAborted) };
+        // an unreadable file is reported by its source, with its name
+        const size = await stat(o.rlp ?? o.ndjson).then(
+          (st) => st.size,
+          () => undefined,
+        );
+        return size === undefined ? undefined : { size, position: () => position };
+      };
       await withIndex(
         o.db,
         true,
         { sectionSize: o.sectionSize, confirmations: o.confirmations },
         async (index) => {
-          // The bar's end: --to, else the node's head now (a file's progress is its byte position).
-          const target =
-            to ??
-            (o.rpc && !o.json ? await blockNumber(rpcCaller(o.rpc, rpcOptions(o)), neverAborted) : undefined);
-          const reporter = o.json ? undefined : progressReporter(io.stderr, target);
+          const reporter = o.json ? undefined : progressReporter(io.stderr, await progressTarget());
           try {
             const run = index
               .indexHeaders(source, { allowDeepReorg: o.allowDeepReorg === true })

@@ -12,11 +12,16 @@ import { readLines } from './readLines.js';
  * the file, unsubscribing closes it.
  * Errors: {@link SourceError} naming the line number of a bad line, or the unreadable file.
  */
-export function ndjsonHeaders(path: string): Observable<BlockHeader> {
+export function ndjsonHeaders(
+  path: string,
+  options: {
+    /** Told the bytes of the file read so far (for progress). */ onRead?: (position: number) => void;
+  } = {},
+): Observable<BlockHeader> {
   return fromAsync<BlockHeader>(async (emit, signal) => {
     let lineNumber = 0;
     try {
-      for await (const line of readLines(path, signal)) {
+      for await (const line of readLines(path, signal, options.onRead)) {
         lineNumber++;
         if (line.trim() === '') continue;
         let header: BlockHeader;

@@ -10,7 +10,12 @@ const GZIP_MAGIC = [0x1f, 0x8b] as const;
  * or the file starts with the gzip magic bytes. Aborting `signal` (or leaving the loop early)
  * closes the file. File-system and gzip errors are thrown as they are; callers add context.
  */
-export async function* readLines(path: string, signal?: AbortSignal): AsyncGenerator<string> {
+export async function* readLines(
+  path: string,
+  signal?: AbortSignal,
+  /** Told the bytes of the file read so far (compressed bytes for .gz), e.g. for a progress bar. */
+  onRead?: (position: number) => void,
+): AsyncGenerator<string> {
   const handle = await open(path, 'r');
   let input: Readable;
   try {
@@ -19,6 +24,10 @@ export async function* readLines(path: string, signal?: AbortSignal): AsyncGener
     const gzip =
       path.endsWith('.gz') || (bytesRead === 2 && magic[0] === GZIP_MAGIC[0] && magic[1] === GZIP_MAGIC[1]);
     const file = handle.createReadStream({ start: 0 }); // owns the handle from here: closes it on end or destroy
+    if (onRead) {
+      let position = 0;
+      file.on('data', (chunk) => onRead((position += chunk.length)));
+    }
     input = gzip ? pipeline(file, createGunzip(), () => {}) : file;
   } catch (err) {
     await handle.close();

@@ -13,7 +13,12 @@ import { readRlpItems } from './rlpItems.js';
  * unsubscribing closes it.
  * Errors: {@link SourceError} naming the byte offset for an unreadable, truncated or corrupt file.
  */
-export function rlpFileHeaders(path: string): Observable<BlockHeader> {
+export function rlpFileHeaders(
+  path: string,
+  options: {
+    /** Told the bytes of the file read so far (for progress). */ onRead?: (position: number) => void;
+  } = {},
+): Observable<BlockHeader> {
   return fromAsync<BlockHeader>(async (emit, signal) => {
     const stream = addAbortSignal(signal, createReadStream(path));
     try {
@@ -26,6 +31,7 @@ export function rlpFileHeaders(path: string): Observable<BlockHeader> {
           throw new SourceError(`block at byte ${offset}: ${err.message}`, false, { cause: err });
         }
         emit(header);
+        options.onRead?.(offset + bytes.length);
         if (signal.aborted) return;
       }
     } catch (err) {
