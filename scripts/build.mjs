@@ -4,12 +4,24 @@
 //   dist/esm/    ES modules of the library (not the CLI), same .d.ts               ← esbuild, file by file
 // Source maps point at ../src (shipped in the package). A clean build: stale files of moved modules never ship.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
-const dist = join(root, 'dist');
+// Built beside dist/ (same depth, so source map paths hold) and swapped in whole at the end: a build never
+// leaves a partial dist/, and a concurrent one (another checkout user, a watcher) never sees it half-deleted.
+const final = join(root, 'dist');
+const dist = join(root, `.dist-${process.pid}`);
 const esm = join(dist, 'esm');
 const isCli = (file) => relative(join(root, 'src'), file).startsWith('cli');
 
@@ -21,12 +33,18 @@ function walk(dir, keep) {
   });
 }
 
-rmSync(dist, { recursive: true, force: true });
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
-const compiled = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
-  stdio: 'inherit',
-});
-if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+const compiled = spawnSync(
+  process.execPath,
+  [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', dist],
+  {
+    stdio: 'inherit',
+  },
+);
+if (compiled.status !== 0) {
+  rmSync(dist, { recursive: true, force: true });
+  process.exit(compiled.status ?? 1);
+}
 
 await build({
   entryPoints: walk(join(root, 'src'), (f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !isCli(f)),
@@ -52,3 +70,7 @@ writeFileSync(
   join(esm, 'package.json'),
   `${JSON.stringify({ type: 'module', sideEffects: false }, null, 2)}\n`,
 );
+const old = `${final}.old-${process.pid}`;
+if (existsSync(final)) renameSync(final, old);
+renameSync(dist, final);
+rmSync(old, { recursive: true, force: true });
