@@ -1,4 +1,5 @@
-import { map } from 'rxjs';
+import fc from 'fast-check';
+import { map, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { RetrievalError } from '../../src/errors.js';
 import {
@@ -286,5 +287,121 @@ describe('distributor (marbles)', () => {
       expectObservable(d, '^-!').toBe('-a-', { a: '0:1[0]' });
       expectSubscriptions(events.subscriptions).toBe(['^--!', '^-!']);
     });
+  });
+});
+
+describe('distributor invariants (property)', () => {
+  type Command =
+    | { kind: 'request'; bit: number; sections: number[] }
+    | { kind: 'cancel'; pick: number }
+    | { kind: 'answer'; pick: number; shape: boolean[] }
+    | { kind: 'fail'; pick: number }
+    | { kind: 'tick'; by: number };
+  const command: fc.Arbitrary<Command> = fc.oneof(
+    fc.record({
+      kind: fc.constant('request' as const),
+      bit: fc.integer({ min: 0, max: 3 }),
+      sections: fc.array(fc.integer({ min: 0, max: 12 }), { maxLength: 6 }),
+    }),
+    fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+    fc.record({
+      kind: fc.constant('answer' as const),
+      pick: fc.nat(),
+      shape: fc.array(fc.boolean(), { maxLength: 8 }),
+    }),
+    fc.record({ kind: fc.constant('fail' as const), pick: fc.nat() }),
+    fc.record({ kind: fc.constant('tick' as const), by: fc.integer({ min: 0, max: 40 }) }),
+  );
+
+  it('≤ workers in flight, ≤ batch per task, only wanted sections, none twice; everything wanted is settled in the end', () => {
+    fc.assert(
+      fc.property(
+        fc.array(command, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        (commands, workers, batch, maxAttempts) => {
+          let now = 0;
+          const events = new Subject<DistributorEvent>();
+          const wanted = new Set<string>();
+          const tasks = new Map<number, { bit: number; sections: number[] }>();
+          const aborting = new Set<number>();
+          let wakeAt: number | undefined;
+          events
+            .pipe(distributor({ workers, batch, wait: 0, maxAttempts, now: () => now }))
+            .subscribe((step) => {
+              for (const id of step.abort) {
+                const task = tasks.get(id)!;
+                expect(task).toBeDefined();
+                expect(task.sections.some((s) => wanted.has(`${task.bit}:${s}`))).toBe(false);
+                aborting.add(id);
+              }
+              // Delivered and failed sections are done: the share forgets them, so the model does.
+              const d = step.delivered;
+              for (let i = 0; d && i < d.sections.length; i++)
+                if (d.vectors[i] !== undefined) wanted.delete(`${d.bit}:${d.sections[i]}`);
+              for (const f of step.failed) for (const s of f.sections) wanted.delete(`${f.bit}:${s}`);
+              for (const t of step.start) {
+                expect(t.sections.length).toBeGreaterThan(0);
+                expect(t.sections.length).toBeLessThanOrEqual(batch);
+                expect(t.sections).toEqual([...new Set(t.sections)].sort((a, b) => a - b));
+                for (const s of t.sections) {
+                  expect(wanted.has(`${t.bit}:${s}`)).toBe(true);
+                  for (const other of tasks.values())
+                    expect(other.bit === t.bit && other.sections.includes(s)).toBe(false);
+                }
+                tasks.set(t.id, { bit: t.bit, sections: t.sections });
+              }
+              expect(tasks.size).toBeLessThanOrEqual(workers);
+              wakeAt = step.wakeAt;
+            });
+          const pickTask = (n: number) => [...tasks.keys()][n % tasks.size]!;
+          const outcome = (id: number, event: DistributorEvent) => {
+            tasks.delete(id);
+            aborting.delete(id);
+            events.next(event);
+          };
+          for (const c of commands) {
+            if (c.kind === 'request') {
+              const fresh = [...new Set(c.sections)].filter((s) => !wanted.has(`${c.bit}:${s}`));
+              for (const s of fresh) wanted.add(`${c.bit}:${s}`);
+              if (fresh.length > 0) events.next(req(c.bit, ...fresh));
+            } else if (c.kind === 'cancel' && wanted.size > 0) {
+              const key = [...wanted][c.pick % wanted.size]!;
+              wanted.delete(key);
+              const [bit, s] = key.split(':').map(Number) as [number, number];
+              events.next(cancel(bit, s));
+            } else if ((c.kind === 'answer' || c.kind === 'fail') && tasks.size > 0) {
+              const id = pickTask(c.pick);
+              const n = tasks.get(id)!.sections.length;
+              if (aborting.has(id)) outcome(id, aborted(id));
+              else if (c.kind === 'fail') outcome(id, failure(id, new Error('x')));
+              else
+                outcome(
+                  id,
+                  answer(id, [...Array(n)].map((_, i) => ((c.shape[i] ?? true) ? 'v' : '-')).join('')),
+                );
+            } else if (c.kind === 'tick') {
+              now += c.by;
+              events.next(tick(now));
+            }
+          }
+          // Drain: answer everything, let every backoff come due; all that is wanted gets settled.
+          for (let guard = 0; guard < 1000 && (tasks.size > 0 || wakeAt !== undefined); guard++) {
+            if (tasks.size > 0) {
+              const id = pickTask(0);
+              if (aborting.has(id)) outcome(id, aborted(id));
+              else outcome(id, answer(id, 'v'.repeat(tasks.get(id)!.sections.length)));
+            } else {
+              now = Math.max(now, wakeAt!);
+              events.next(tick(now));
+            }
+          }
+          expect([...wanted]).toEqual([]);
+          expect(tasks.size).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
