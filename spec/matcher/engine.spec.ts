@@ -1,4 +1,4 @@
-import { lastValueFrom, Observable } from 'rxjs';
+import { finalize, lastValueFrom, Observable, take } from 'rxjs';
 import { RetrievalEngine } from '../../src/matcher/engine.js';
 import { createMatcher } from '../../src/matcher/matcher.js';
 import type { RetrievalTask } from '../../src/matcher/types.js';
@@ -101,5 +101,27 @@ describe('RetrievalEngine', () => {
     expect(signals.length).toBeGreaterThan(0);
     expect(open).toBe(0);
     expect(signals.some((s) => s.aborted)).toBe(false);
+  });
+  it('a step starts its tasks before it delivers: a consumer leaving on a delivery sees no call made after it left', async () => {
+    let left = false;
+    const callsAfterLeaving: string[] = [];
+    const m = createMatcher({
+      retriever: (t) => {
+        if (left) callsAfterLeaving.push(`${t.bit}:${t.sections}`);
+        return Promise.resolve(t.sections.map(() => new Uint8Array(SIZE / 8).fill(0xff)));
+      },
+      sectionSize: SIZE,
+      workers: 1,
+      batch: 1,
+    });
+    // 1:0's answer both delivers section 0 (the consumer takes block 0 and leaves) and frees the worker for 1:1.
+    await lastValueFrom(
+      m.matchBits([[[1]]], { fromBlock: 0, toBlock: 4 * SIZE - 1 }).pipe(
+        take(1),
+        finalize(() => (left = true)),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    expect(callsAfterLeaving).toEqual([]);
   });
 });
