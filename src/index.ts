@@ -4,13 +4,13 @@
  */
 export * from './bitutil/index.js';
 export * from './bloom/index.js';
+export { BloomIndex, type HeaderSource, type LogsOptions, type WatchOptions } from './bloomIndex.js';
 export * from './constants.js';
 export * from './errors.js';
 export { compileFilter } from './filter/compileFilter.js';
 export { filterLogs, logMatches } from './filter/filterLogs.js';
 export { type NormalizedFilter, normalizeFilter } from './filter/normalizeFilter.js';
 export * from './generator/index.js';
-export { BloomIndex, type HeaderSource, type LogsOptions, type WatchOptions } from './indexer/bloomIndex.js';
 export type { Generation, IndexSnapshot } from './indexer/snapshot.js';
 export type { BloomIndexOptions, IndexHeadersOptions, IndexInfo, IndexProgress } from './indexer/types.js';
 export { blocksOfBatch } from './matcher/blockNumbers.js';

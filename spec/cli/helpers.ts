@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { from, lastValueFrom } from 'rxjs';
-import { BloomIndex } from '../../src/indexer/bloomIndex.js';
+import { BloomIndex } from '../../src/bloomIndex.js';
 import { makeChain } from '../indexer/helpers.js';
 
 export const ROOT = path.resolve(__dirname, '../..');

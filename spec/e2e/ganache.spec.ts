@@ -1,7 +1,7 @@
 import { keccak_256 } from '@noble/hashes/sha3';
 import { MemoryLevel } from 'memory-level';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { BloomIndex } from '../../src/indexer/bloomIndex.js';
+import { BloomIndex } from '../../src/bloomIndex.js';
 import { rpcHeaders, rpcReceipts } from '../../src/sources/index.js';
 import type { BlockRange, Log, LogFilter } from '../../src/types/chain.js';
 import { bytesToHex, type Hex } from '../../src/types/hex.js';

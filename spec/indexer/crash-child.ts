@@ -5,7 +5,7 @@
  */
 import { ClassicLevel } from 'classic-level';
 import { filter, lastValueFrom, tap } from 'rxjs';
-import { BloomIndex } from '../../src/indexer/bloomIndex.js';
+import { BloomIndex } from '../../src/bloomIndex.js';
 import { ndjsonHeaders } from '../../src/sources/ndjsonHeaders.js';
 
 async function main(): Promise<void> {

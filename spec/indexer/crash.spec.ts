@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { MemoryLevel } from 'memory-level';
 import { from, lastValueFrom } from 'rxjs';
-import { BloomIndex } from '../../src/indexer/bloomIndex.js';
+import { BloomIndex } from '../../src/bloomIndex.js';
 import { dumpDb, makeChain, toNdjson } from './helpers.js';
 
 const ROOT = path.resolve(__dirname, '../..');

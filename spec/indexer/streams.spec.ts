@@ -17,7 +17,7 @@ import {
   toArray,
 } from 'rxjs';
 import { InvalidOptionError } from '../../src/errors.js';
-import { BloomIndex, type HeaderSource } from '../../src/indexer/bloomIndex.js';
+import { BloomIndex, type HeaderSource } from '../../src/bloomIndex.js';
 import type { BlockHeader, Log } from '../../src/types/chain.js';
 import type { Hex } from '../../src/types/hex.js';
 import { ADDRESSES, bruteMatch, cheapChain, makeChain } from './helpers.js';

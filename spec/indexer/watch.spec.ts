@@ -2,7 +2,7 @@ import { MemoryLevel } from 'memory-level';
 import { from, lastValueFrom, of, Subject, takeUntil, toArray } from 'rxjs';
 import { bloomTest } from '../../src/bloom/index.js';
 import type { Hex, Log } from '../../src/index.js';
-import { BloomIndex } from '../../src/indexer/bloomIndex.js';
+import { BloomIndex } from '../../src/bloomIndex.js';
 import { hexToBytes } from '../../src/types/hex.js';
 import { ADDRESSES, makeChain } from './helpers.js';
 

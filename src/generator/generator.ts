@@ -1,5 +1,6 @@
 import { BLOOM_BIT_LENGTH, BLOOM_BYTE_LENGTH } from '../constants.js';
 import { GeneratorError } from '../errors.js';
+import { isSectionSize, SECTION_SIZE_RULE } from '../types/sectionSize.js';
 
 /**
  * Rotates the blooms of one section into 2048 bit vectors: bloom bit v of the
@@ -21,10 +22,10 @@ export class BloomBitsGenerator {
   private readonly staging = new Uint8Array(8 * BLOOM_BYTE_LENGTH);
   private next = 0;
 
-  /** @throws GeneratorError unless `sectionSize` is a positive multiple of 8. */
+  /** @throws GeneratorError unless `sectionSize` is a valid section size ({@link isSectionSize}). */
   constructor(sectionSize: number) {
-    if (!Number.isSafeInteger(sectionSize) || sectionSize <= 0 || sectionSize % 8 !== 0) {
-      throw new GeneratorError(`section size must be a positive multiple of 8, got ${sectionSize}`);
+    if (!isSectionSize(sectionSize)) {
+      throw new GeneratorError(`section size must be ${SECTION_SIZE_RULE}, got ${sectionSize}`);
     }
     this.sectionSize = sectionSize;
     this.vectorLength = sectionSize >>> 3;

@@ -4,6 +4,7 @@ import { InvalidFilterError, InvalidOptionError, InvalidRangeError } from '../er
 import { compileFilter } from '../filter/compileFilter.js';
 import { parseBlockNumber } from '../types/blockNumber.js';
 import type { BlockNumberInput, LogFilter } from '../types/chain.js';
+import { isSectionSize, SECTION_SIZE_RULE } from '../types/sectionSize.js';
 import { blockNumbers } from './blockNumbers.js';
 import { DEFAULT_MAX_ATTEMPTS, type EngineStats, RetrievalEngine } from './engine.js';
 import { sectionBatches } from './sectionBatches.js';
@@ -82,8 +83,8 @@ export function createMatcher(options: MatcherOptions): Matcher {
   const cacheBytes = options.cacheBytes ?? 32 * 1024 * 1024;
   const lookahead = options.lookahead ?? 2 * workers;
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  if (!Number.isInteger(sectionSize) || sectionSize <= 0 || sectionSize % 8 !== 0) {
-    throw new InvalidOptionError('sectionSize', `must be a positive multiple of 8, got ${sectionSize}`);
+  if (!isSectionSize(sectionSize)) {
+    throw new InvalidOptionError('sectionSize', `must be ${SECTION_SIZE_RULE}, got ${sectionSize}`);
   }
   for (const [name, value] of Object.entries({ workers, batch, lookahead, maxAttempts })) {
     if (!Number.isInteger(value) || value < 1)

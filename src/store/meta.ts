@@ -1,6 +1,7 @@
 import { copyBytes, decompressBytes } from '../bitutil/index.js';
 import { DEFAULT_SECTION_SIZE } from '../constants.js';
 import { CorruptDataError, DecompressError, StoreError } from '../errors.js';
+import { isSectionSize, SECTION_SIZE_RULE } from '../types/sectionSize.js';
 import {
   CHECKSUM_FROM_KEY,
   COUNT_KEY,
@@ -38,18 +39,10 @@ const DETECT_LENGTHS = Array.from({ length: 18 }, (_, i) => 2 ** i);
 const SAMPLES = 8;
 const SAMPLE_SCAN = 4096;
 
-/** Largest section size accepted (2 MiB vectors): beyond it a size is a typo or damage, not a choice. */
-export const MAX_SECTION_SIZE = 2 ** 24;
-
-/** True for a positive multiple of 8 up to {@link MAX_SECTION_SIZE}. */
-function validSectionSize(size: number): boolean {
-  return Number.isSafeInteger(size) && size > 0 && size % 8 === 0 && size <= MAX_SECTION_SIZE;
-}
-
-/** Throws StoreError unless `size` is a positive multiple of 8 up to {@link MAX_SECTION_SIZE}. */
+/** Throws StoreError unless `size` is a valid section size ({@link isSectionSize}). */
 export function checkSectionSize(size: number): void {
-  if (!validSectionSize(size)) {
-    throw new StoreError(`section size must be a positive multiple of 8 up to 2^24, got ${size}`);
+  if (!isSectionSize(size)) {
+    throw new StoreError(`section size must be ${SECTION_SIZE_RULE}, got ${size}`);
   }
 }
 
@@ -74,7 +67,7 @@ export async function readMeta(db: Db, opts: ReadOptions): Promise<StoreMeta> {
   );
   const count = countValue === undefined ? 0 : decodeMeta(countValue, 'iBcount');
   const storedSize = sizeValue === undefined ? undefined : decodeMeta(sizeValue, 'iBssize');
-  if (storedSize !== undefined && !validSectionSize(storedSize)) {
+  if (storedSize !== undefined && !isSectionSize(storedSize)) {
     throw new CorruptDataError(`metadata "iBssize" holds an invalid section size ${storedSize}`, {
       key: 'iBssize',
     });

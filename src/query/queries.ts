@@ -1,0 +1,262 @@
+import {
+  concat,
+  concatMap,
+  defer,
+  EMPTY,
+  filter as filterOp,
+  map,
+  Observable,
+  of,
+  range as rangeOf,
+} from 'rxjs';
+import { bloomTestGroups } from '../bloom/index.js';
+import { BeyondHeadError, InvalidOptionError } from '../errors.js';
+import { compileFilter } from '../filter/compileFilter.js';
+import { filterLogs } from '../filter/filterLogs.js';
+import { normalizeFilter } from '../filter/normalizeFilter.js';
+import type { HeaderSource } from '../indexer/ingest.js';
+import { hashAt, headOf, type IndexSnapshot, tailBlockOf, tailStartOf } from '../indexer/snapshot.js';
+import { blocksOfBatch } from '../matcher/blockNumbers.js';
+import { fetchCandidates } from '../operators/fetchCandidates.js';
+import type { LogsSource } from '../sources/types.js';
+import { parseBlockNumber, parseBlockRange } from '../types/blockNumber.js';
+import type { BlockHeader, BlockRange, Log, LogFilter } from '../types/chain.js';
+import { bytesToHex } from '../types/hex.js';
+
+/*
+ * The query side of an index: `match`, `logs` and `watch` over snapshots. Each
+ * query runs entirely on the snapshot current when it is subscribed to (its
+ * generation's matcher over committed sections, header blooms over the tail).
+ */
+
+/** Options of {@link logs}. */
+export interface LogsOptions {
+  /** Where candidate blocks' logs come from. */
+  receipts: LogsSource;
+  /** Blocks whose logs are fetched at once (a positive integer). Default 4. */
+  concurrency?: number;
+}
+
+/** Options of {@link watch}. */
+export interface WatchOptions extends LogsOptions {
+  /** First block of the history part. Default 0. */
+  fromBlock?: BlockRange['fromBlock'];
+  /** New headers to index while watching (omit when another `indexHeaders` run feeds the index). */
+  source?: HeaderSource;
+  /** Passed to the `indexHeaders` run of `source`. */
+  allowDeepReorg?: boolean;
+}
+
+/** What the queries need of an index: its snapshots, and its writer for `watch`. */
+export interface QueryHost {
+  /** The current snapshot. */
+  snapshot(): IndexSnapshot;
+  /** Runs `query` on the current snapshot, keeping its generation's vectors alive while it runs. */
+  onSnapshot<T>(query: (s: IndexSnapshot) => Observable<T>): Observable<T>;
+  /** True while an `indexHeaders` run is active on the index's db. */
+  readonly indexing: boolean;
+  /** Every header accepted into the index. */
+  readonly heads$: Observable<BlockHeader>;
+  indexHeaders(source: HeaderSource, options: { allowDeepReorg?: boolean | undefined }): Observable<unknown>;
+}
+
+/**
+ * Resolves a query range on a snapshot. `toBlock: 'latest'` (the default) is
+ * the snapshot's head. An explicit `toBlock` past the head is clipped to it
+ * while an `indexHeaders` run is active (the query answers for what its
+ * snapshot holds), and is a BeyondHeadError otherwise.
+ */
+function queryRange(
+  host: QueryHost,
+  s: IndexSnapshot,
+  range: BlockRange,
+): { fromBlock: number; toBlock: number } | undefined {
+  const head = headOf(s);
+  const explicit = range?.toBlock !== undefined && range.toBlock !== 'latest';
+  if (head < 0 && !explicit) {
+    // Nothing indexed: 'latest' is before any block. Still reject a malformed range.
+    if (range === null || typeof range !== 'object') parseBlockRange(range);
+    parseBlockRange({ ...range, toBlock: range.fromBlock ?? 0 });
+    return undefined;
+  }
+  const { fromBlock, toBlock } = parseBlockRange(range, Math.max(head, 0));
+  if (toBlock > head) {
+    if (!host.indexing) {
+      throw new BeyondHeadError(
+        `toBlock ${toBlock} is past the indexed head ${head} and nothing is indexing`,
+        head,
+        toBlock,
+      );
+    }
+    if (fromBlock > head) return undefined;
+    return { fromBlock, toBlock: head };
+  }
+  return { fromBlock, toBlock };
+}
+
+/**
+ * Candidate blocks of `filter` in `range`, ascending: the generation's matcher
+ * over committed sections, then a header-bloom test over the tail, all on the
+ * snapshot current at subscription (see the class comment). `toBlock:
+ * 'latest'` (the default) is the highest block indexed.
+ * @throws (as an error notification) BeyondHeadError for an explicit `toBlock`
+ * past the head of an index nothing is indexing; InvalidRangeError; InvalidFilterError.
+ */
+export function match(host: QueryHost, filter: LogFilter, range: BlockRange = {}): Observable<number> {
+  return host.onSnapshot((s) => {
+    const groups = compileFilter(filter);
+    const r = queryRange(host, s, range);
+    if (r === undefined) return EMPTY;
+    const tailStart = tailStartOf(s);
+    const indexed =
+      r.fromBlock < tailStart
+        ? s.generation.matcher.matchBits(groups, {
+            fromBlock: r.fromBlock,
+            toBlock: Math.min(r.toBlock, tailStart - 1),
+          })
+        : EMPTY;
+    const lo = Math.max(r.fromBlock, tailStart);
+    const unindexed =
+      r.toBlock >= tailStart
+        ? rangeOf(lo, r.toBlock - lo + 1).pipe(
+            filterOp((n) => bloomTestGroups(tailBlockOf(s, n)!.bloom, groups)),
+          )
+        : EMPTY;
+    return concat(indexed, unindexed);
+  });
+}
+
+/**
+ * The exact logs of `filter` in `range`: candidate blocks' logs from
+ * `receipts`, filtered positionally, in (block, logIndex) order. Candidate
+ * blocks are pulled with bounded buffering (at most `concurrency` fetches
+ * running or waiting), whatever their number. Runs on one snapshot like
+ * {@link match}; tail blocks are fetched pinned to their hash.
+ * @throws (as an error notification) InvalidOptionError for a `receipts` that is
+ * not a function or a `concurrency` that is not a positive integer, before anything runs.
+ */
+export function logs(
+  host: QueryHost,
+  filter: LogFilter,
+  range: BlockRange,
+  options: LogsOptions,
+): Observable<Log> {
+  return defer(() => {
+    const { receipts, concurrency } = checkLogsOptions(options);
+    const normalized = normalizeFilter(filter);
+    const groups = compileFilter(normalized as LogFilter);
+    return host.onSnapshot((s) => {
+      const r = queryRange(host, s, range);
+      if (r === undefined) return EMPTY;
+      const tailStart = tailStartOf(s);
+      const size = s.sectionSize;
+      const { fromBlock, toBlock } = r;
+      const batches = (credits$: Observable<void>): Observable<Iterable<number>> => {
+        const indexed =
+          fromBlock < tailStart
+            ? s.generation.matcher
+                .matchBatches(groups, { fromBlock, toBlock: Math.min(toBlock, tailStart - 1) }, credits$)
+                .pipe(map((batch) => blocksOfBatch(batch, size)))
+            : EMPTY;
+        const unindexed =
+          toBlock >= tailStart
+            ? of(tailCandidates(s, Math.max(fromBlock, tailStart), toBlock, groups))
+            : EMPTY;
+        return concat(indexed, unindexed);
+      };
+      const fetch = (number: number) => {
+        const hash = tailBlockOf(s, number)?.hash ?? hashAt(s, number);
+        return receipts({ number, hash: hash === undefined ? undefined : bytesToHex(hash) });
+      };
+      return fetchCandidates(batches, fetch, concurrency).pipe(
+        concatMap((logs) => filterLogs(logs, normalized)),
+      );
+    });
+  });
+}
+
+/**
+ * History, then live: the logs of `filter` from `fromBlock` to the head, then
+ * those of every block indexed from then on. It catches up from the index
+ * itself (history to head h0, then h0+1 to the new head, and so on), so
+ * nothing is buffered but what one catch-up step is fetching, and no block is
+ * missed or delivered twice. A `fromBlock` past the head means live only,
+ * from that block on. With `source`, it also runs `indexHeaders(source)`.
+ */
+export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions): Observable<Log> {
+  return new Observable<Log>((subscriber) => {
+    let checked: { receipts: LogsSource; concurrency: number };
+    let done: number;
+    try {
+      checked = checkLogsOptions(options);
+      normalizeFilter(filter);
+      // Blocks up to `done` are delivered.
+      done = parseBlockNumber(options.fromBlock ?? 0, Math.max(headOf(host.snapshot()), 0)) - 1;
+    } catch (e) {
+      subscriber.error(e);
+      return;
+    }
+    let step: { unsubscribe(): void } | undefined;
+    let running = false;
+    let looping = false;
+    // A loop, not recursion: a catch-up step that completes synchronously is followed by the next here.
+    const kick = () => {
+      if (looping) return;
+      looping = true;
+      try {
+        while (!running && !subscriber.closed) {
+          const to = headOf(host.snapshot());
+          if (to <= done) break;
+          running = true;
+          step = logs(host, filter, { fromBlock: done + 1, toBlock: to }, checked).subscribe({
+            next: (log) => subscriber.next(log),
+            error: (e) => subscriber.error(e),
+            complete: () => {
+              done = to;
+              running = false;
+              kick();
+            },
+          });
+        }
+      } finally {
+        looping = false;
+      }
+    };
+    const ticks = host.heads$.subscribe(() => kick());
+    const indexing = options.source
+      ? host.indexHeaders(options.source, { allowDeepReorg: options.allowDeepReorg }).subscribe({
+          error: (e) => subscriber.error(e),
+        })
+      : undefined;
+    kick();
+    return () => {
+      ticks.unsubscribe();
+      step?.unsubscribe();
+      indexing?.unsubscribe();
+    };
+  });
+}
+
+/** The tail blocks of `s` in [from, to] whose bloom passes `groups`, lazily. */
+function* tailCandidates(
+  s: IndexSnapshot,
+  from: number,
+  to: number,
+  groups: readonly (readonly (readonly number[])[])[],
+): Generator<number, void, undefined> {
+  for (let n = from; n <= to; n++) if (bloomTestGroups(tailBlockOf(s, n)!.bloom, groups)) yield n;
+}
+
+function checkLogsOptions(options: LogsOptions): { receipts: LogsSource; concurrency: number } {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('options', 'must be an object with a receipts function');
+  }
+  if (typeof options.receipts !== 'function') {
+    throw new InvalidOptionError('receipts', `must be a function, got ${typeof options.receipts}`);
+  }
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new InvalidOptionError('concurrency', `must be a positive integer, got ${String(concurrency)}`);
+  }
+  return { receipts: options.receipts, concurrency };
+}
