@@ -47,6 +47,6 @@ it('an unhandled rejection: one line, exit 70', async () => {
 });
 
 it('control: without the double the same query completes and exits 0', async () => {
-  const plain = await cli(['query', '--db', db, '--filter', '{}', '--to', '3']);
+  const plain = await cli(['query', '--db', db, '--filter', '{}', '--to', '3', '--quiet']);
   expect(plain).toEqual({ code: 0, stdout: '0\n1\n2\n3\n', stderr: '' });
 });
