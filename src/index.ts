@@ -10,6 +10,7 @@ export * from './errors.js';
 export { compileFilter } from './filter/compileFilter.js';
 export { filterLogs, logMatches } from './filter/filterLogs.js';
 export { type NormalizedFilter, normalizeFilter } from './filter/normalizeFilter.js';
+export { eventTopic, padAddress, parseEvent } from './filter/topics.js';
 export * from './generator/index.js';
 export type { Generation, IndexSnapshot } from './indexer/snapshot.js';
 export type { BloomIndexOptions, IndexHeadersOptions, IndexInfo, IndexProgress } from './indexer/types.js';
