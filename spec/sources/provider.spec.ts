@@ -1,5 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import {
+  asyncScheduler,
+  firstValueFrom,
+  lastValueFrom,
+  type SchedulerAction,
+  type SchedulerLike,
+  take,
+  toArray,
+} from 'rxjs';
 import { InvalidOptionError, SourceError } from '../../src/errors.js';
 import { JsonRpcError } from '../../src/sources/jsonRpc.js';
 import { liveHeaders } from '../../src/sources/liveHeaders.js';
@@ -112,6 +120,36 @@ describe('liveHeaders', () => {
     await expect(lastValueFrom(liveHeaders(flaky, { fromBlock: 0, pollIntervalMs: 1 }))).rejects.toThrow(
       /socket closed/,
     );
+  });
+
+  it('waits on the given scheduler, and unsubscribing cancels the scheduled wait', async () => {
+    const head = { value: 2 };
+    const { provider } = fakeProvider(chain, head);
+    const delays: number[] = [];
+    let ran = 0;
+    const scheduler: SchedulerLike = {
+      now: () => Date.now(),
+      schedule: (work, delay) => {
+        delays.push(delay ?? 0);
+        // 1 ms on the real clock for the 60 s asked
+        return asyncScheduler.schedule(function (this: SchedulerAction<unknown>) {
+          ran++;
+          (work as () => void).call(this);
+        }, 1);
+      },
+    };
+    const got: number[] = [];
+    const sub = liveHeaders(provider, { fromBlock: 0, pollIntervalMs: 60_000, scheduler }).subscribe((h) => {
+      got.push(h.number);
+      if (h.number === head.value && head.value < 6) head.value++;
+    });
+    while (got.length < 7) await new Promise((r) => setTimeout(r, 2));
+    sub.unsubscribe();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(got).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(new Set(delays)).toEqual(new Set([60_000]));
+    // the wait pending at unsubscribe never ran
+    expect(ran).toBe(delays.length - 1);
   });
 
   it('rejects a bad poll interval at call time', () => {
