@@ -1,6 +1,7 @@
 import { from, Observable, type ObservableInput, type Subscription, takeWhile } from 'rxjs';
 import { BLOOM_BYTE_LENGTH, HASH_LENGTH } from '../constants.js';
 import { ChainError } from '../errors.js';
+import { Fifo } from '../operators/fifo.js';
 import type { BlockHeader } from '../types/chain.js';
 import { hashAt, headOf, type IndexSnapshot, knownAtOrBelow, sameHash, tailStartOf } from './snapshot.js';
 import type { IndexHeadersOptions, IndexProgress } from './types.js';
@@ -48,35 +49,6 @@ interface Effect {
   progress?: boolean;
 }
 
-/** A FIFO queue with O(1) shift and unshift of a batch at the front. */
-class Queue<T> {
-  private items: T[] = [];
-  private head = 0;
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(item: T): void {
-    this.items.push(item);
-  }
-  shift(): T {
-    const item = this.items[this.head]!;
-    this.items[this.head++] = undefined as T;
-    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-  unshiftAll(items: readonly T[]): void {
-    this.items = [...items, ...this.items.slice(this.head)];
-    this.head = 0;
-  }
-  clear(): void {
-    this.items = [];
-    this.head = 0;
-  }
-}
-
 const nothing = async (): Promise<void> => undefined;
 
 /**
@@ -120,7 +92,7 @@ export function ingestHeaders(
       };
     };
 
-    const queue = new Queue<ParsedHeader | BlockHeader>();
+    const queue = new Fifo<ParsedHeader | BlockHeader>();
     let run = 0;
     let sourceSub: Subscription | undefined;
     let sourceDone = false;

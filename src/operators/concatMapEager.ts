@@ -1,5 +1,6 @@
 import { Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
-import { checkConcurrency, Fifo, guarded, orderedPump } from './orderedPump.js';
+import { Fifo } from './fifo.js';
+import { checkConcurrency, feedPump, orderedPump } from './orderedPump.js';
 
 /**
  * Like `concatMap`, but up to `concurrency` inner observables run at once; their
@@ -43,18 +44,13 @@ export function concatMapEager<T, R>(
         },
         project,
       );
-      const outer = source.subscribe({
-        next: guarded(subscriber, (value: T) => {
-          if (subscriber.closed) return;
-          backlog.push(value);
-          pump.run();
-        }),
-        error: (error) => subscriber.error(error),
-        complete: guarded(subscriber, () => {
-          sourceDone = true;
-          pump.run();
-        }),
-      });
+      const outer = feedPump(
+        subscriber,
+        source,
+        pump,
+        (value) => backlog.push(value),
+        () => (sourceDone = true),
+      );
       return () => {
         outer.unsubscribe();
         pump.teardown();

@@ -1,5 +1,6 @@
 import { Observable, type ObservableInput, Subject } from 'rxjs';
-import { checkConcurrency, Fifo, guarded, orderedPump } from './orderedPump.js';
+import { Fifo } from './fifo.js';
+import { checkConcurrency, feedPump, orderedPump } from './orderedPump.js';
 
 /**
  * Fetches the blocks of a pull-driven stream of candidate batches, in block order.
@@ -54,18 +55,13 @@ export function fetchCandidates<R>(
       { take, ended: () => producerDone && current === undefined && queued.length === 0 },
       (block: number) => fetch(block),
     );
-    const producer = batches(credits.asObservable()).subscribe({
-      next: guarded(subscriber, (batch: Iterable<number>) => {
-        if (subscriber.closed) return;
-        queued.push(batch);
-        pump.run();
-      }),
-      error: (error) => subscriber.error(error),
-      complete: guarded(subscriber, () => {
-        producerDone = true;
-        pump.run();
-      }),
-    });
+    const producer = feedPump(
+      subscriber,
+      batches(credits.asObservable()),
+      pump,
+      (batch) => queued.push(batch),
+      () => (producerDone = true),
+    );
     return () => {
       producer.unsubscribe();
       pump.teardown();

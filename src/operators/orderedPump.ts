@@ -1,4 +1,4 @@
-import { from, type ObservableInput, type Subscriber, type Subscription } from 'rxjs';
+import { from, type Observable, type ObservableInput, type Subscriber, type Subscription } from 'rxjs';
 import { InvalidOptionError } from '../errors.js';
 
 /** Where an {@link orderedPump} takes its inputs from. */
@@ -133,32 +133,27 @@ export function guarded<A extends unknown[]>(
   };
 }
 
-/** A FIFO with O(1) shift, for backlogs of millions of items. */
-export class Fifo<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(item: T): void {
-    this.items.push(item);
-  }
-
-  /** The oldest item; the queue must not be empty. */
-  shift(): T {
-    const item = this.items[this.head] as T;
-    this.items[this.head++] = undefined;
-    if (this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-
-  clear(): void {
-    this.items = [];
-    this.head = 0;
-  }
+/**
+ * Subscribes what feeds a pump: each value is queued with `push`, completion is
+ * recorded with `end`, and both run the pump; throws go to `subscriber.error`.
+ */
+export function feedPump<T>(
+  subscriber: Subscriber<unknown>,
+  source: Observable<T>,
+  pump: Pump,
+  push: (value: T) => void,
+  end: () => void,
+): Subscription {
+  return source.subscribe({
+    next: guarded(subscriber, (value: T) => {
+      if (subscriber.closed) return;
+      push(value);
+      pump.run();
+    }),
+    error: (error) => subscriber.error(error),
+    complete: guarded(subscriber, () => {
+      end();
+      pump.run();
+    }),
+  });
 }
