@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClassicLevel } from 'classic-level';
+import { Level } from 'level';
 import { lastValueFrom, tap, toArray } from 'rxjs';
 import { BloomIndex, type LogFilter, ndjsonHeaders, ndjsonLogs } from '../src/node.js';
 
@@ -17,7 +17,7 @@ const dbDir = process.argv.includes('--db') ? process.argv[process.argv.indexOf(
 
 async function main(): Promise<void> {
   const meta = JSON.parse(readFileSync(join(dataDir, 'sample-meta.json'), 'utf8'));
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(dbDir, { keyEncoding: 'view', valueEncoding: 'view' });
+  const db = new Level<Uint8Array, Uint8Array>(dbDir, { keyEncoding: 'view', valueEncoding: 'view' });
   const index = await BloomIndex.open(db);
   try {
     console.log(`indexing ${meta.blocks} sample blocks into ${dbDir} ...`);

@@ -2,7 +2,7 @@
  * The README's library example as a program that typechecks (and runs against a node):
  *   npx ts-node --transpile-only examples/quickstart.ts http://127.0.0.1:8545 ./chain-index
  */
-import { ClassicLevel } from 'classic-level';
+import { Level } from 'level';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { BloomIndex, type Hex, type LogFilter, rpcHeaders, rpcReceipts } from '../src/index.js';
 
@@ -11,7 +11,7 @@ const TRANSFER: Hex = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4
 const padAddress = (address: Hex): Hex => `0x${address.slice(2).padStart(64, '0')}`;
 
 async function main(): Promise<void> {
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(process.argv[3] ?? './chain-index', {
+  const db = new Level<Uint8Array, Uint8Array>(process.argv[3] ?? './chain-index', {
     keyEncoding: 'view',
     valueEncoding: 'view',
   });

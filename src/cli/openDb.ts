@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AbstractLevel } from 'abstract-level';
-import { ClassicLevel } from 'classic-level';
+import { Level } from 'level';
 import { BloomBitsError } from '../errors.js';
 
 /** A CLI failure: printed as one line on stderr, exit code 1 (2 for usage). */
@@ -16,7 +16,7 @@ export class CliError extends BloomBitsError {
 }
 
 /**
- * The db type the CLI hands to the library. (A ClassicLevel is one, but TypeScript's
+ * The db type the CLI hands to the library. (A `Level` is one, but TypeScript's
  * structural check of its `hooks` fails depending on check order, so openDb casts once.)
  */
 // biome-ignore lint/suspicious/noExplicitAny: the library's own db type (any abstract-level flavour)
@@ -26,13 +26,14 @@ export type Db = AbstractLevel<any, any, any>;
  * Opens the LevelDB directory of an index.
  * `write: false` (read commands): the directory must already hold a db (never created), and
  * the returned handle refuses every write that would change the data (see {@link readOnly}).
- * Turns classic-level's lock and open failures into one readable {@link CliError}.
+ * Opened through `level` (classic-level under Node), as the README shows library users.
+ * Turns LevelDB's lock and open failures into one readable {@link CliError}.
  */
 export async function openDb(dir: string, write: boolean): Promise<Db> {
   // LevelDB would leave a LOCK file in a directory that holds no db: check for one first.
   if (!write && !existsSync(join(dir, 'CURRENT')))
     throw new CliError(`no index at ${dir} (run "rx-bloombits index --db ${dir} ..." first)`);
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
+  const db = new Level<Uint8Array, Uint8Array>(dir, {
     keyEncoding: 'view',
     valueEncoding: 'view',
     createIfMissing: write,
