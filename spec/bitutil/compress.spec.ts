@@ -5,7 +5,7 @@ import {
   decompressBytes,
   encodeSparseBytes,
 } from '../../src/bitutil/index.js';
-import { DecompressError, type DecompressErrorCode } from '../../src/errors.js';
+import { DecompressError, type DecompressErrorReason, InvalidOptionError } from '../../src/errors.js';
 import { bytesToHex, hexToBytes } from '../../src/types/hex.js';
 import vectors from '../fixtures/compress-vectors.json';
 
@@ -25,8 +25,8 @@ function refEncode(d: Uint8Array): Uint8Array {
   return Uint8Array.from([...refEncode(mask), ...nz]);
 }
 
-/** Expects `fn` to throw a DecompressError with `code`. */
-function expectCode(fn: () => unknown, code: DecompressErrorCode): void {
+/** Expects `fn` to throw a DecompressError with `reason`. */
+function expectCode(fn: () => unknown, code: DecompressErrorReason): void {
   let err: unknown;
   try {
     fn();
@@ -34,7 +34,7 @@ function expectCode(fn: () => unknown, code: DecompressErrorCode): void {
     err = e;
   }
   expect(err).toBeInstanceOf(DecompressError);
-  expect((err as DecompressError).code).toBe(code);
+  expect((err as DecompressError).reason).toBe(code);
 }
 
 /** Random buffers: dense (any bytes) and sparse (few random non-zero bytes). */
@@ -68,7 +68,7 @@ describe('compress vectors (go-ethereum bitutil)', () => {
       expect(out.length).toBe(length);
       expect(bytesToHex(encodeSparseBytes(out))).toBe(input);
     } else {
-      expectCode(() => decodeSparseBytes(data, length), error as DecompressErrorCode);
+      expectCode(() => decodeSparseBytes(data, length), error as DecompressErrorReason);
     }
   });
 
@@ -79,7 +79,7 @@ describe('compress vectors (go-ethereum bitutil)', () => {
       } else {
         expectCode(
           () => decompressBytes(hexToBytes(v.decompress!), v.length!),
-          v.error as DecompressErrorCode,
+          v.error as DecompressErrorReason,
         );
       }
     }
@@ -208,8 +208,8 @@ describe('decompressBytes', () => {
     );
   });
 
-  test('a bad target length is a RangeError', () => {
-    expect(() => decompressBytes(new Uint8Array(0), -1)).toThrow(RangeError);
-    expect(() => decompressBytes(new Uint8Array(0), 1.5)).toThrow(RangeError);
+  test('a bad target length is a InvalidOptionError', () => {
+    expect(() => decompressBytes(new Uint8Array(0), -1)).toThrow(InvalidOptionError);
+    expect(() => decompressBytes(new Uint8Array(0), 1.5)).toThrow(InvalidOptionError);
   });
 });

@@ -100,7 +100,7 @@ describe('jsonRpcBatch', () => {
     const err = await jsonRpcBatch('http://x', calls, { fetch: s.fetch }).catch((e) => e);
     expect(err).toBeInstanceOf(JsonRpcError);
     expect(err).toBeInstanceOf(SourceError);
-    expect(err).toMatchObject({ method: 'b', code: -32601, transient: false });
+    expect(err).toMatchObject({ method: 'b', rpcCode: -32601, code: 'JSON_RPC', transient: false });
     expect(isMethodNotFound(err)).toBe(true);
     expect(s.attempts()).toBe(1);
   });

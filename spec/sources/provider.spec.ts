@@ -67,13 +67,17 @@ describe('a provider instead of a URL', () => {
     };
     const err = await firstValueFrom(rpcHeaders(failing, { fromBlock: 0, toBlock: 3 })).catch((e) => e);
     expect(err).toBeInstanceOf(JsonRpcError);
-    expect(err).toMatchObject({ code: -32000, transient: false });
+    expect(err).toMatchObject({ rpcCode: -32000, code: 'JSON_RPC', transient: false });
     const plain = providerError('eth_call', new TypeError('fetch failed'));
     expect(plain).toBeInstanceOf(SourceError);
     expect(plain.transient).toBe(true);
     // viem nests the RPC error as `cause`, ethers as `error`
-    expect(providerError('m', { cause: { code: 429, message: 'slow down' } })).toMatchObject({ code: 429 });
-    expect(providerError('m', { error: { code: -32601, message: 'nope' } })).toMatchObject({ code: -32601 });
+    expect(providerError('m', { cause: { code: 429, message: 'slow down' } })).toMatchObject({
+      rpcCode: 429,
+    });
+    expect(providerError('m', { error: { code: -32601, message: 'nope' } })).toMatchObject({
+      rpcCode: -32601,
+    });
   });
 
   it('rejects an endpoint that is neither a URL nor a provider', () => {

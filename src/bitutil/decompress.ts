@@ -1,4 +1,4 @@
-import { DecompressError } from '../errors.js';
+import { DecompressError, InvalidOptionError } from '../errors.js';
 import { allocBytes } from './alloc.js';
 import { copyBytes } from './copy.js';
 import { levelLengths, POPCOUNT, scratchBuffer } from './scratch.js';
@@ -122,7 +122,7 @@ export function decodeSparseBytes(data: Uint8Array, target: number): Uint8Array 
  * Restores a vector stored by `compressBytes` to `targetLength` bytes: input
  * as long as the target is a raw copy, shorter input is sparse-decoded.
  * The result is always a fresh array (never aliases `data`).
- * @throws DecompressError on any malformed input; RangeError on a bad `targetLength`.
+ * @throws DecompressError on any malformed input; InvalidOptionError on a bad `targetLength`.
  */
 export function decompressBytes(data: Uint8Array, targetLength: number): Uint8Array {
   checkTarget(targetLength);
@@ -134,6 +134,6 @@ export function decompressBytes(data: Uint8Array, targetLength: number): Uint8Ar
 /** Rejects a target length that is not a non-negative safe integer (a caller bug, not bad data). */
 function checkTarget(target: number): void {
   if (!Number.isSafeInteger(target) || target < 0) {
-    throw new RangeError(`target length must be a non-negative integer, got ${target}`);
+    throw new InvalidOptionError('targetLength', `must be a non-negative integer, got ${target}`);
   }
 }

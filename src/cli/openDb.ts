@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AbstractLevel } from 'abstract-level';
 import { Level } from 'level';
-import { BloomBitsError } from '../errors.js';
+import { BloomBitsError, type BloomBitsErrorCode } from '../errors.js';
 
 /** A CLI failure: printed as one line on stderr, exit code 1 (2 for usage). */
 export class CliError extends BloomBitsError {
+  static override readonly code: BloomBitsErrorCode = 'CLI';
   override name = 'CliError';
   constructor(
     message: string,

@@ -1,4 +1,4 @@
-import { InvalidOptionError, SourceError } from '../errors.js';
+import { type BloomBitsErrorCode, InvalidOptionError, SourceError } from '../errors.js';
 import { sleep } from './sleep.js';
 
 /** One JSON-RPC call of a batch. */
@@ -46,16 +46,21 @@ const MAX_RETRY_DELAY_MS = 30_000;
 /** Default per-attempt timeout of a JSON-RPC request in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** A JSON-RPC error object returned by the node for one call. */
+/**
+ * A JSON-RPC error object returned by the node for one call. `code` is the library's stable
+ * `'JSON_RPC'`; the node's numeric JSON-RPC error code is `rpcCode`.
+ */
 export class JsonRpcError extends SourceError {
+  static override readonly code: BloomBitsErrorCode = 'JSON_RPC';
   override name = 'JsonRpcError';
   constructor(
     readonly method: string,
-    readonly code: number | undefined,
+    /** The JSON-RPC error code the node answered (e.g. -32601), when it gave one. */
+    readonly rpcCode: number | undefined,
     readonly rpcMessage: string,
     transient: boolean,
   ) {
-    super(`${method} failed: JSON-RPC error ${code ?? '?'}: ${rpcMessage}`, transient);
+    super(`${method} failed: JSON-RPC error ${rpcCode ?? '?'}: ${rpcMessage}`, transient);
   }
 }
 
@@ -66,7 +71,7 @@ export class JsonRpcError extends SourceError {
 export function isMethodNotFound(err: unknown): boolean {
   if (!(err instanceof JsonRpcError)) return false;
   return (
-    err.code === -32601 ||
+    err.rpcCode === -32601 ||
     /method .*(not found|does not exist|not supported|not available)|not supported|unsupported method/i.test(
       err.rpcMessage,
     )

@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2';
 import { BLOOM_BIT_LENGTH } from '../constants.js';
+import { InvalidOptionError } from '../errors.js';
 import { writeUint64 } from './keys.js';
 
 /** Byte length of a section checksum. */
@@ -18,7 +19,9 @@ export function sectionChecksum(
   head: Uint8Array,
   values: readonly Uint8Array[],
 ): Uint8Array {
-  if (values.length !== BLOOM_BIT_LENGTH) throw new RangeError('a section checksum covers 2048 values');
+  if (values.length !== BLOOM_BIT_LENGTH) {
+    throw new InvalidOptionError('values', `a section checksum covers 2048 values, got ${values.length}`);
+  }
   const hash = sha256.create();
   const prefix = new Uint8Array(16);
   writeUint64(prefix, 0, sectionSize);

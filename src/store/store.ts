@@ -239,7 +239,7 @@ export class BloomBitsStore<D extends BloomBitsDb = BloomBitsDb> {
       } catch (err) {
         if (!(err instanceof DecompressError)) throw err;
         throw new CorruptDataError(
-          `vector of bit ${bit} for section ${s} does not decode (${err.code})`,
+          `vector of bit ${bit} for section ${s} does not decode (${err.reason})`,
           { bit, section: s },
           { cause: err },
         );

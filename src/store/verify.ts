@@ -211,7 +211,7 @@ function checkVectors(
         key,
         section: s,
         bit,
-        message: `vector of bit ${bit} for section ${s} does not decode (${err.code})`,
+        message: `vector of bit ${bit} for section ${s} does not decode (${err.reason})`,
       });
     }
   }
