@@ -8,7 +8,7 @@ type ErrorClass = (abstract new (...args: never[]) => BloomBitsError) & { code: 
 
 /** Every class the package exports that is (or extends) BloomBitsError, plus the CLI's. */
 const classes: [string, ErrorClass][] = [
-  ...Object.entries(api).filter(
+  ...Object.entries(api as Record<string, unknown>).filter(
     (e): e is [string, ErrorClass] =>
       typeof e[1] === 'function' && (e[1] === BloomBitsError || e[1].prototype instanceof BloomBitsError),
   ),
