@@ -7,8 +7,8 @@
 import fc from 'fast-check';
 import { MemoryLevel } from 'memory-level';
 import { from, lastValueFrom, type Observable, of, toArray } from 'rxjs';
-import { ChainError, CorruptDataError, IndexBusyError, InvalidOptionError } from '../../src/errors.js';
 import { BloomIndex, type HeaderSource } from '../../src/bloomIndex.js';
+import { ChainError, CorruptDataError, IndexBusyError, InvalidOptionError } from '../../src/errors.js';
 import { tailKey } from '../../src/indexer/tailStore.js';
 import type { BlockHeader, Log, LogFilter } from '../../src/types/chain.js';
 import type { Hex } from '../../src/types/hex.js';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { MemoryLevel } from 'memory-level';
 import { from, lastValueFrom, type Observable, toArray } from 'rxjs';
-import { BeyondHeadError, ChainError, IndexBusyError, InvalidRangeError } from '../../src/errors.js';
 import { BloomIndex, type HeaderSource } from '../../src/bloomIndex.js';
+import { BeyondHeadError, ChainError, IndexBusyError, InvalidRangeError } from '../../src/errors.js';
 import type { IndexHeadersOptions } from '../../src/indexer/types.js';
 import type { BlockHeader, LogFilter } from '../../src/types/chain.js';
 import type { Hex } from '../../src/types/hex.js';

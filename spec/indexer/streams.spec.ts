@@ -16,8 +16,8 @@ import {
   timer,
   toArray,
 } from 'rxjs';
-import { InvalidOptionError } from '../../src/errors.js';
 import { BloomIndex, type HeaderSource } from '../../src/bloomIndex.js';
+import { InvalidOptionError } from '../../src/errors.js';
 import type { BlockHeader, Log } from '../../src/types/chain.js';
 import type { Hex } from '../../src/types/hex.js';
 import { ADDRESSES, bruteMatch, cheapChain, makeChain } from './helpers.js';

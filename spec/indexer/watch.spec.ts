@@ -1,8 +1,8 @@
 import { MemoryLevel } from 'memory-level';
 import { from, lastValueFrom, of, Subject, takeUntil, toArray } from 'rxjs';
 import { bloomTest } from '../../src/bloom/index.js';
-import type { Hex, Log } from '../../src/index.js';
 import { BloomIndex } from '../../src/bloomIndex.js';
+import type { Hex, Log } from '../../src/index.js';
 import { hexToBytes } from '../../src/types/hex.js';
 import { ADDRESSES, makeChain } from './helpers.js';
 
