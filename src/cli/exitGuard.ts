@@ -1,6 +1,9 @@
 /** Exit code of an internal failure (sysexits EX_SOFTWARE): the answer printed, if any, is incomplete. */
 export const EXIT_INTERNAL = 70;
 
+/** Exit code when the reader of stdout went away (128 + SIGPIPE, as `cat … | head` gives). */
+export const EXIT_BROKEN_PIPE = 141;
+
 /** What {@link guardExit} needs of the process (the real one in main, a stub in tests). */
 export interface GuardedProcess {
   exitCode?: number | string | null | undefined;
@@ -57,4 +60,23 @@ export function guardExit(
 
 function describe(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/**
+ * `rx-bloombits query … | head`: when the reader closes the pipe, stdout fails with EPIPE.
+ * Like `cat`, stop at once, quietly, with {@link EXIT_BROKEN_PIPE} (Node ignores SIGPIPE, so
+ * without this the write error would surface as an internal error). Any other stdout
+ * failure is an internal error: one line on stderr, {@link EXIT_INTERNAL}.
+ * Stopping at once is safe for `index` too: sections are committed in atomic batches.
+ */
+export function exitOnBrokenPipe(
+  stdout: { on(event: 'error', listener: (error: Error & { code?: string }) => void): unknown },
+  stderr: { write(s: string): unknown },
+  proc: Pick<GuardedProcess, 'exit'> = process,
+): void {
+  stdout.on('error', (e) => {
+    if (e.code === 'EPIPE') return proc.exit(EXIT_BROKEN_PIPE);
+    stderr.write(`rx-bloombits: internal error: cannot write the output: ${describe(e)}\n`);
+    proc.exit(EXIT_INTERNAL);
+  });
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { getEventListeners } from 'node:events';
-import { guardExit } from './exitGuard.js';
+import { exitOnBrokenPipe, guardExit } from './exitGuard.js';
 import { EXIT_INTERRUPTED, runCli } from './program.js';
 
 // Ctrl-C: a command that listens (index, query --follow) stops cleanly; otherwise, or on a
@@ -12,6 +12,8 @@ process.on('SIGINT', () => {
   }
   interrupt.abort();
 });
+
+exitOnBrokenPipe(process.stdout, process.stderr);
 
 guardExit(
   runCli(process.argv.slice(2), {
