@@ -40,6 +40,11 @@ export class BloomIndex {
    * Opens an index in `db` (created on the first write). Opening reads and
    * never writes. The db is not closed by the index.
    * @throws InvalidOptionError on a bad option; other BloomBitsError subclasses on a corrupt or mismatched store.
+   * @example
+   * ```ts
+   * const db = new Level<Uint8Array, Uint8Array>('./chain-index', { keyEncoding: 'view', valueEncoding: 'view' });
+   * const index = await BloomIndex.open(db, { confirmations: 64 });
+   * ```
    */
   static async open(db: BloomBitsDb, options: BloomIndexOptions = {}): Promise<BloomIndex> {
     const confirmations = options.confirmations ?? DEFAULT_CONFIRMATIONS;
@@ -139,6 +144,11 @@ export class BloomIndex {
    * ChainError and changes nothing unless `allowDeepReorg` is set.
    *
    * One writer per db: a second run while one is active fails with IndexBusyError.
+   * @example
+   * ```ts
+   * // A factory source lets a reorg restart from lower blocks.
+   * await lastValueFrom(index.indexHeaders((from) => rpcHeaders(url, { fromBlock: from })), { defaultValue: undefined });
+   * ```
    */
   indexHeaders(source: HeaderSource, options: IndexHeadersOptions = {}): Observable<IndexProgress> {
     return this.writer.indexHeaders(source, options);
@@ -151,6 +161,11 @@ export class BloomIndex {
    * 'latest'` (the default) is the highest block indexed.
    * @throws (as an error notification) BeyondHeadError for an explicit `toBlock`
    * past the head of an index nothing is indexing; InvalidRangeError; InvalidFilterError.
+   * @example
+   * ```ts
+   * index.match({ address: token, topics: [TRANSFER] }, { fromBlock: 0, toBlock: 'latest' })
+   *   .subscribe((block) => console.log('candidate', block));
+   * ```
    */
   match(filter: LogFilter, range: BlockRange = {}): Observable<number> {
     return match(this.writer, filter, range);
@@ -164,6 +179,12 @@ export class BloomIndex {
    * {@link match}; tail blocks are fetched pinned to their hash.
    * @throws (as an error notification) InvalidOptionError for a `receipts` that is
    * not a function or a `concurrency` that is not a positive integer, before anything runs.
+   * @example
+   * ```ts
+   * const logs = await lastValueFrom(
+   *   index.logs(filter, { fromBlock: 0, toBlock: 'latest' }, { receipts: rpcReceipts(url) }).pipe(toArray()),
+   * );
+   * ```
    */
   logs(filter: LogFilter, range: BlockRange, options: LogsOptions): Observable<Log> {
     return logs(this.writer, filter, range, options);
@@ -176,6 +197,13 @@ export class BloomIndex {
    * nothing is buffered but what one catch-up step is fetching, and no block is
    * missed or delivered twice. A `fromBlock` past the head means live only,
    * from that block on. With `source`, it also runs `indexHeaders(source)`.
+   * @example
+   * ```ts
+   * const sub = index
+   *   .watch(filter, { receipts: rpcReceipts(url), source: (from) => liveHeaders(url, { fromBlock: from }) })
+   *   .subscribe((log) => console.log(log.blockNumber, log.transactionHash));
+   * // later: sub.unsubscribe() stops the watch and the indexing it started.
+   * ```
    */
   watch(filter: LogFilter, options: WatchOptions): Observable<Log> {
     return watch(this.writer, filter, options);

@@ -8,6 +8,11 @@ import { type NormalizedFilter, normalizeFilter } from './normalizeFilter.js';
  * Groups are ANDed, clauses within a group ORed. The address list is group 0,
  * then one group per non-wildcard topic position. No groups means "every block".
  * @throws InvalidFilterError before anything is fetched, on a malformed filter.
+ * @example
+ * ```ts
+ * compileFilter({ topics: [eventTopic('Transfer(address,address,uint256)')] }); // [[[1443, 481, 1060]]]
+ * compileFilter({}); // [] (every block)
+ * ```
  */
 export function compileFilter(filter: LogFilter | NormalizedFilter): number[][][] {
   const normalized = normalizeFilter(filter);

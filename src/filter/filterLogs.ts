@@ -26,6 +26,10 @@ export function logMatches(log: Log, filter: NormalizedFilter): boolean {
  * The logs that match `filter` exactly, in input order.
  * Accepts a raw {@link LogFilter} (validated with {@link normalizeFilter}) or an already normalized one.
  * @throws InvalidFilterError when a raw filter is malformed.
+ * @example
+ * ```ts
+ * const mine = filterLogs(blockLogs, { topics: [TRANSFER, null, padAddress(me)] });
+ * ```
  */
 export function filterLogs(logs: Iterable<Log>, filter: LogFilter | NormalizedFilter): Log[] {
   const normalized = normalizeFilter(filter);

@@ -29,6 +29,11 @@ export function isNormalizedFilter(filter: unknown): filter is NormalizedFilter 
  * silently ignored (a misspelt `adress` would otherwise match every block).
  * @throws InvalidFilterError on an unknown key, `fromBlock`/`toBlock`/`blockHash` in the filter,
  * a wrong-length address or topic, malformed hex or more than 4 positions.
+ * @example
+ * ```ts
+ * normalizeFilter({ address: '0xA2A4809318FBE04298146C9842A593A9EFAC7F74', topics: [null, [TRANSFER, null]] });
+ * // { addresses: ['0xa2a4809318fbe04298146c9842a593a9efac7f74'], topics: [null, null] }
+ * ```
  */
 export function normalizeFilter(filter: LogFilter | NormalizedFilter): NormalizedFilter {
   if (isNormalizedFilter(filter)) return filter;

@@ -6,6 +6,10 @@ import type { Hex } from '../types/hex.js';
  * The 32-byte topic of an address (left-padded with zeros), as indexed `address` event
  * parameters are stored: `padAddress(me)` goes in a topic position of a filter.
  * @throws InvalidFilterError when `address` is not a 20-byte hex address.
+ * @example
+ * ```ts
+ * const toMe = { topics: [TRANSFER, null, padAddress('0x172cd000e3da80ca2119dbf791ae1ec1fe76be19')] };
+ * ```
  */
 export function padAddress(address: string): Hex {
   if (!isAddress(address, { strict: false }))
@@ -35,6 +39,11 @@ export function parseEvent(signature: string): AbiEvent {
  * topic0 of an event: keccak-256 of its canonical signature (`eventTopic('Transfer(address,address,uint256)')`
  * = `0xddf252ad…`). Accepts what {@link parseEvent} accepts, or a parsed event.
  * @throws InvalidFilterError for a bad signature or an anonymous event (it has no topic0).
+ * @example
+ * ```ts
+ * const TRANSFER = eventTopic('Transfer(address indexed from, address indexed to, uint256 value)');
+ * // '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef'
+ * ```
  */
 export function eventTopic(event: string | AbiEvent): Hex {
   const parsed = typeof event === 'string' ? parseEvent(event) : event;

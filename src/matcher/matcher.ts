@@ -45,9 +45,22 @@ export interface MatchRange {
 
 /** A bloom-bits matcher: one shared cache and retrieval loop for all its queries. */
 export interface Matcher {
-  /** Candidate blocks of `filter` in the range, ascending, each once. Lazy; unsubscribe cancels. */
+  /**
+   * Candidate blocks of `filter` in the range, ascending, each once. Lazy; unsubscribe cancels.
+   * @example
+   * ```ts
+   * const blocks = await lastValueFrom(matcher.match({ address: token }, { fromBlock: 0, toBlock: 8191 }).pipe(toArray()));
+   * ```
+   */
   match(filter: LogFilter, range: MatchRange): Observable<number>;
-  /** As {@link match}, with precompiled groups: group → clause → bit indexes (AND of groups, OR of clauses). */
+  /**
+   * As {@link match}, with precompiled groups: group → clause → bit indexes (AND of groups, OR of clauses).
+   * @example
+   * ```ts
+   * const groups = compileFilter({ topics: [TRANSFER] }); // e.g. [[[1443, 481, 1060]]]
+   * matcher.matchBits(groups, { fromBlock: 0, toBlock: 8191 }).pipe(take(10)).subscribe(console.log);
+   * ```
+   */
   matchBits(groups: readonly (readonly (readonly number[])[])[], range: MatchRange): Observable<number>;
   /**
    * The candidates as batches of sections, pull-driven: emits only batches with at
@@ -55,6 +68,15 @@ export interface Matcher {
    * {@link lookahead} of them, then one more per value of `credits$`. Batches ruled out
    * on the way return their credit by themselves. No groups: every block of the range.
    * Read a batch's blocks with `blocksOfBatch`.
+   * @example
+   * ```ts
+   * // One batch more each time the consumer is done with one (what fetchCandidates does for you).
+   * const credits$ = new Subject<void>();
+   * matcher.matchBatches(groups, range, credits$).subscribe((batch) => {
+   *   for (const block of blocksOfBatch(batch, matcher.sectionSize)) console.log(block);
+   *   credits$.next();
+   * });
+   * ```
    */
   matchBatches(
     groups: readonly (readonly (readonly number[])[])[],
@@ -74,6 +96,13 @@ export interface Matcher {
  * Creates a matcher over a retriever. All queries of one matcher share one
  * scheduler per bit (requests for a cached or pending (bit, section) are never
  * sent twice), one bounded LRU cache and one pool of `workers`.
+ * @example
+ * ```ts
+ * const store = await BloomBitsStore.open(db, { readOnly: true });
+ * const matcher = createMatcher({ retriever: storeRetriever(store), workers: 16, batch: 16 });
+ * matcher.match({ topics: [eventTopic('Transfer(address,address,uint256)')] }, { fromBlock: 0, toBlock: 12_287 })
+ *   .subscribe((block) => console.log('candidate', block));
+ * ```
  */
 export function createMatcher(options: MatcherOptions): Matcher {
   const sectionSize = options.sectionSize ?? DEFAULT_SECTION_SIZE;

@@ -21,6 +21,11 @@ import { checkConcurrency, feedPump, orderedPump } from './orderedPump.js';
  * c:            --C|
  * output:  ----AB-C|
  * ```
+ * @example
+ * ```ts
+ * // Receipts of many blocks, 8 requests at a time, still in block order.
+ * blocks$.pipe(concatMapEager((n) => receipts({ number: n }), 8)).subscribe((logs) => console.log(logs));
+ * ```
  */
 export function concatMapEager<T, R>(
   project: (value: T, index: number) => ObservableInput<R>,

@@ -20,6 +20,14 @@ import { checkConcurrency, feedPump, orderedPump } from './orderedPump.js';
  * output:   --12--3|        (2 waits for 1, which retires at frame 3)
  * credits:  ---cc           (a is seen used up when a slot frees; b as soon as 3 started)
  * ```
+ * @example
+ * ```ts
+ * fetchCandidates(
+ *   (credits$) => matcher.matchBatches(groups, range, credits$).pipe(map((b) => blocksOfBatch(b, matcher.sectionSize))),
+ *   (block) => receipts({ number: block }),
+ *   8,
+ * ).subscribe((logs) => console.log(logs));
+ * ```
  */
 export function fetchCandidates<R>(
   batches: (credits$: Observable<void>) => Observable<Iterable<number>>,

@@ -46,6 +46,11 @@ export const DEFAULT_POLL_INTERVAL_MS = 4000;
  * requests, clears the timer and unsubscribes from the node.
  * Errors: {@link SourceError} (as {@link rpcHeaders}), InvalidRangeError for a bad `fromBlock`.
  * @throws InvalidOptionError at call time for a bad option.
+ * @example
+ * ```ts
+ * // Keep an index up to date until unsubscribed.
+ * index.indexHeaders((from) => liveHeaders(url, { fromBlock: from, pollIntervalMs: 12_000 })).subscribe();
+ * ```
  */
 export function liveHeaders(
   endpoint: RpcEndpoint,

@@ -11,6 +11,11 @@ import { readLines } from './readLines.js';
  * `.gz` (by name or magic bytes) is gunzipped. Streamed line by line. Cold: subscribing opens
  * the file, unsubscribing closes it.
  * Errors: {@link SourceError} naming the line number of a bad line, or the unreadable file.
+ * @example
+ * ```ts
+ * // ndjsonHeaders is exported by 'rx-bloombits/node' (it reads files).
+ * await lastValueFrom(index.indexHeaders(ndjsonHeaders('headers.ndjson.gz')), { defaultValue: undefined });
+ * ```
  */
 export function ndjsonHeaders(
   path: string,

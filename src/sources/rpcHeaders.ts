@@ -54,6 +54,12 @@ export const DEFAULT_RPC_CONCURRENCY = 4;
  * long enough to recurse its way into a stack overflow.
  * @throws InvalidOptionError at call time when `batchSize`, `concurrency`, `retries` or
  * `timeoutMs` is not valid.
+ * @example
+ * ```ts
+ * rpcHeaders('https://eth.example/rpc', { fromBlock: 0, toBlock: 99_999, batchSize: 200 })
+ *   .subscribe((header) => console.log(header.number, header.hash));
+ * rpcHeaders(viemClient, { fromBlock: 19_000_000 }); // an EIP-1193 provider works too
+ * ```
  */
 export function rpcHeaders(endpoint: RpcEndpoint, options: RpcHeadersOptions = {}): Observable<BlockHeader> {
   const batchSize = count(

@@ -33,6 +33,12 @@ export interface RpcReceiptsOptions {
  * fallback for later calls. With `hash`, answers of another block hash are rejected.
  * Each call is cold and cancellable (unsubscribing aborts the request).
  * Errors: {@link SourceError} (HTTP, JSON-RPC, malformed answer, block not found, hash mismatch).
+ * @example
+ * ```ts
+ * const receipts = rpcReceipts('https://eth.example/rpc');
+ * receipts({ number: 19_000_000 }).subscribe((logs) => console.log(logs.length, 'logs'));
+ * index.logs(filter, range, { receipts }); // its usual use
+ * ```
  */
 export function rpcReceipts(endpoint: RpcEndpoint, options: RpcReceiptsOptions = {}): LogsSource {
   const call = rpcCaller(endpoint, options);

@@ -62,6 +62,11 @@ const TAIL_VALUE_LENGTH = HASH_LENGTH + BLOOM_BYTE_LENGTH;
  * Given a db rather than a store, opens it read-only first; metadata that does
  * not open is reported as a problem, not thrown.
  * @throws StoreError/DatabaseClosedError from opening; the signal's reason when aborted.
+ * @example
+ * ```ts
+ * const report = await verifyStore(db, { signal: AbortSignal.timeout(60_000) });
+ * if (report.problems.length > 0) console.error(report.problems);
+ * ```
  */
 export async function verifyStore(
   target: BloomBitsStore | BloomBitsDb,
