@@ -1,5 +1,5 @@
 /**
- * Throughput of the foundation pieces (compare with DESIGN §10):
+ * Throughput of the foundation pieces:
  * compress/decompress of 512-byte vectors at three bit densities, and the
  * generator on sparse and ~30%-byte-density blooms.
  * Run: npx ts-node --transpile-only bench/foundation.ts

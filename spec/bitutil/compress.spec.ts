@@ -9,7 +9,7 @@ import { DecompressError, type DecompressErrorReason, InvalidOptionError } from 
 import { bytesToHex, hexToBytes } from '../../src/types/hex.js';
 import vectors from '../fixtures/compress-vectors.json';
 
-/** Reference encoder: the recursive definition from DESIGN §4, written naively. */
+/** Reference encoder: the recursive definition of go-ethereum common/bitutil (compress.go), written naively. */
 function refEncode(d: Uint8Array): Uint8Array {
   if (d.length === 0) return new Uint8Array(0);
   if (d.length === 1) return d[0] === 0 ? new Uint8Array(0) : d.slice();

@@ -26,7 +26,7 @@ describe('bloomIndexes', () => {
     expect(bloomIndexes(hexToBytes(key))).toEqual(bits);
   });
 
-  test('DESIGN §2 vectors', () => {
+  test('go-ethereum bloom9 vectors', () => {
     expect(bloomIndexes(new Uint8Array(20))).toEqual([896, 1975, 1665]);
     expect(bloomIndexes(new Uint8Array(32))).toEqual([269, 1241, 1163]);
     expect(

@@ -5,7 +5,7 @@ import { BloomBitsGenerator } from '../../src/generator/index.js';
 import { bytesToHex } from '../../src/types/hex.js';
 import vectors from '../fixtures/compress-vectors.json';
 
-/** Oracle: bloom bit v of a bloom, straight from DESIGN §2. */
+/** Oracle: bloom bit v of a bloom, straight from the bloom9 definition (go-ethereum core/types/bloom9.go). */
 const bloomBit = (bloom: Uint8Array, v: number) => (bloom[255 - (v >> 3)]! >> (v & 7)) & 1;
 /** Oracle: bit o of a vector, MSB-first. */
 const vectorBit = (vec: Uint8Array, o: number) => (vec[o >> 3]! >> (7 - (o & 7))) & 1;

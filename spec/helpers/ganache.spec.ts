@@ -7,7 +7,7 @@ import { type Chain, padAddress, rpc, rpcBatch, startChain, uint256 } from './ga
 const TRANSFER = bytesToHex(keccak_256(new TextEncoder().encode('Transfer(address,address,uint256)')));
 const topic = (i: number): Hex => bytesToHex(keccak_256(new Uint8Array([i])));
 
-/** bloom9 membership, written out independently of src/ (DESIGN §2). */
+/** bloom9 membership, written out independently of src/ (go-ethereum core/types/bloom9.go). */
 function inBloom(bloomHex: Hex, key: Hex): boolean {
   const bloom = hexToBytes(bloomHex, 256);
   const h = keccak_256(hexToBytes(key));
