@@ -1,14 +1,21 @@
 /**
- * The README's library example as a program that typechecks (and runs against a node):
+ * The README's library example against a JSON-RPC node instead of the bundled sample files:
  *   npx ts-node --transpile-only examples/quickstart.ts http://127.0.0.1:8545 ./chain-index
  */
 import { Level } from 'level';
 import { lastValueFrom, take, toArray } from 'rxjs';
-import { BloomIndex, type Hex, type LogFilter, rpcHeaders, rpcReceipts } from '../src/index.js';
+import {
+  BloomIndex,
+  eventTopic,
+  type Hex,
+  type LogFilter,
+  padAddress,
+  rpcHeaders,
+  rpcReceipts,
+} from '../src/index.js';
 
 const url = process.argv[2] ?? 'http://127.0.0.1:8545';
-const TRANSFER: Hex = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
-const padAddress = (address: Hex): Hex => `0x${address.slice(2).padStart(64, '0')}`;
+const TRANSFER = eventTopic('Transfer(address,address,uint256)');
 
 async function main(): Promise<void> {
   const db = new Level<Uint8Array, Uint8Array>(process.argv[3] ?? './chain-index', {
