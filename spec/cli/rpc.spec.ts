@@ -3,7 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { eventTopic } from '../../src/filter/topics.js';
 import type { Log } from '../../src/types/chain.js';
+import type { Hex } from '../../src/types/hex.js';
 import { type Chain, padAddress, startChain } from '../helpers/ganache.js';
 import { assertBuilt, CLI_TIMEOUT, cli, lines, MAIN, ROOT } from './helpers.js';
 
@@ -74,6 +76,62 @@ it('indexes from a JSON-RPC node and prints the exact logs it serves (oracle: et
   expect(got.map((l) => [l.blockHash, l.logIndex, l.topics, l.data])).toEqual(
     expected.map((l) => [l.blockHash, l.logIndex, l.topics, l.data]),
   );
+});
+
+it('--event, --address and an address --topic2 against a node: the logs eth_getLogs serves, decoded', async () => {
+  // Runs after the test above, on its chain and index (the index resumes).
+  if (!chain) throw new Error('needs the chain of the previous test');
+  const emitter = await chain.deploy();
+  const signature = 'Transfer(address indexed from, address indexed to, uint256 value)';
+  const transfer = eventTopic(signature);
+  const [from, to, other] = [chain.accounts[1]!, chain.accounts[2]!, chain.accounts[3]!];
+  const value = (n: bigint): Hex => `0x${n.toString(16).padStart(64, '0')}`;
+  await chain.emit(emitter, [
+    { topics: [transfer, padAddress(from), padAddress(to)], data: value(10n ** 20n) },
+  ]);
+  await chain.emit(emitter, [{ topics: [transfer, padAddress(from), padAddress(other)], data: value(1n) }]);
+  await chain.mine(3);
+  await chain.emit(emitter, [{ topics: [transfer, padAddress(other), padAddress(to)], data: value(7n) }]);
+  await chain.mine(20);
+  const db = path.join(dir, 'rpc');
+  const indexed = await cli(['index', '--db', db, '--rpc', chain.url, '--json']);
+  expect(indexed.code).toBe(0);
+  const r = await cli([
+    'query',
+    '--db',
+    db,
+    '--event',
+    signature,
+    '--address',
+    emitter,
+    '--topic2',
+    to,
+    '--logs',
+    '--rpc',
+    chain.url,
+    '--json',
+    '--quiet',
+  ]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const expected = await chain.getLogs({
+    address: emitter,
+    topics: [transfer, null, padAddress(to)],
+    fromBlock: '0x0',
+    toBlock: 'latest',
+  });
+  expect(expected).toHaveLength(2);
+  const got = lines(r.stdout).map(
+    (l) => JSON.parse(l) as Log & { eventName: string; args: Record<string, string> },
+  );
+  expect(got.map((l) => [l.blockHash, l.logIndex, l.topics, l.data])).toEqual(
+    expected.map((l) => [l.blockHash, l.logIndex, l.topics, l.data]),
+  );
+  expect(got.map((l) => l.eventName)).toEqual(['Transfer', 'Transfer']);
+  expect(got.map((l) => [l.args.from?.toLowerCase(), l.args.to?.toLowerCase(), l.args.value])).toEqual([
+    [from.toLowerCase(), to.toLowerCase(), (10n ** 20n).toString()],
+    [other.toLowerCase(), to.toLowerCase(), '7'],
+  ]);
 });
 
 /** A JSON-RPC endpoint that answers every request with 503 (a transient failure). */
