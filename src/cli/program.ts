@@ -268,7 +268,7 @@ function buildProgram(io: CliIo): Command {
       };
       await withIndex(o.db, o.follow === true, {}, async (index) => {
         if (!logsMode) {
-          await drain(index.match(filter, range), (n) => {
+          await index.match(filter, range).forEach((n) => {
             stats.candidates.add(n);
             io.stdout.write(o.json ? `${JSON.stringify({ blockNumber: n })}\n` : `${n}\n`);
           });
@@ -281,7 +281,7 @@ function buildProgram(io: CliIo): Command {
           return source(block);
         };
         if (!o.follow) {
-          await drain(index.logs(filter, range, { receipts }), printLog);
+          await index.logs(filter, range, { receipts }).forEach(printLog);
           return summary();
         }
         const url: string = o.rpc;
@@ -447,10 +447,6 @@ async function withIndex(
   } finally {
     await db.close();
   }
-}
-
-function drain<T>(source: Observable<T>, each: (value: T) => void): Promise<void> {
-  return new Promise((resolve, reject) => source.subscribe({ next: each, error: reject, complete: resolve }));
 }
 
 function parseIntArg(value: string): number {
