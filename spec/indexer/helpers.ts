@@ -5,7 +5,10 @@
  */
 import { keccak_256 } from '@noble/hashes/sha3';
 import type { AbstractLevel } from 'abstract-level';
+import { MemoryLevel } from 'memory-level';
+import { lastValueFrom, type Observable, toArray } from 'rxjs';
 import { bloomIndexes, bloomTestBits, createBloom } from '../../src/bloom/index.js';
+import type { BloomIndex, HeaderSource } from '../../src/bloomIndex.js';
 import type { BlockHeader, LogFilter } from '../../src/types/chain.js';
 import { bytesToHex, type Hex, hexToBytes } from '../../src/types/hex.js';
 
@@ -136,3 +139,30 @@ export function cheapChain(length: number, seed = 0): BlockHeader[] {
   }
   return out;
 }
+
+/** A factory of fresh binary memory-level dbs; `closeAll` (also run after each test of the calling file) closes them. */
+export interface MemoryDbs {
+  (): MemoryLevel<Uint8Array, Uint8Array>;
+  closeAll(): Promise<void>;
+}
+
+export function memoryDbs(): MemoryDbs {
+  const dbs: MemoryLevel<Uint8Array, Uint8Array>[] = [];
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(dbs.splice(0).map((db) => db.close()));
+  };
+  afterEach(closeAll);
+  const newDb = (): MemoryLevel<Uint8Array, Uint8Array> => {
+    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+    dbs.push(db);
+    return db;
+  };
+  return Object.assign(newDb, { closeAll });
+}
+
+/** Every value of `o`, once it completes. */
+export const all = <T>(o: Observable<T>): Promise<T[]> => lastValueFrom(o.pipe(toArray()));
+
+/** Runs `indexHeaders` to completion; the last progress, if any. */
+export const run = (index: BloomIndex, source: HeaderSource, allowDeepReorg = false) =>
+  lastValueFrom(index.indexHeaders(source, { allowDeepReorg }), { defaultValue: undefined });

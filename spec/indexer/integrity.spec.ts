@@ -5,29 +5,18 @@
  * opening never writes, one writer per db.
  */
 import fc from 'fast-check';
-import { MemoryLevel } from 'memory-level';
-import { from, lastValueFrom, type Observable, of, toArray } from 'rxjs';
-import { BloomIndex, type HeaderSource } from '../../src/bloomIndex.js';
+import type { MemoryLevel } from 'memory-level';
+import { from, type Observable, of } from 'rxjs';
+import { BloomIndex } from '../../src/bloomIndex.js';
 import { ChainError, CorruptDataError, IndexBusyError, InvalidOptionError } from '../../src/errors.js';
 import { tailKey } from '../../src/indexer/tailStore.js';
 import type { BlockHeader, Log, LogFilter } from '../../src/types/chain.js';
 import type { Hex } from '../../src/types/hex.js';
-import { ADDRESSES, bruteMatch, dumpDb, makeChain, TOPICS } from './helpers.js';
+import { ADDRESSES, all, bruteMatch, dumpDb, makeChain, memoryDbs, run, TOPICS } from './helpers.js';
 
 type Db = MemoryLevel<Uint8Array, Uint8Array>;
-const dbs: Db[] = [];
-const newDb = (): Db => {
-  const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
-  dbs.push(db);
-  return db;
-};
-afterEach(async () => {
-  await Promise.all(dbs.splice(0).map((db) => db.close()));
-});
+const newDb = memoryDbs();
 
-const all = <T>(o: Observable<T>) => lastValueFrom(o.pipe(toArray()));
-const run = (index: BloomIndex, source: HeaderSource, allowDeepReorg = false) =>
-  lastValueFrom(index.indexHeaders(source, { allowDeepReorg }), { defaultValue: undefined });
 const factory =
   (headers: readonly BlockHeader[], calls?: number[]) =>
   (fromBlock: number): Observable<BlockHeader> => {
@@ -183,7 +172,7 @@ describe('a query answers on the snapshot it started with, through reorgs of eve
           expect(reopened.info()).toEqual(expected.info());
           expect(await all(reopened.match(filter))).toEqual(bruteMatch(next, filter, 0, next.length - 1));
           expect((await reopened.store.verify()).problems).toEqual([]);
-          await Promise.all(dbs.splice(0).map((db) => db.close()));
+          await newDb.closeAll();
         },
       ),
       { numRuns: 12, seed: 7 },

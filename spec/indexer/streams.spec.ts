@@ -4,39 +4,16 @@
  * and bounded pulling; watch() catching up from the index instead of buffering live headers.
  */
 import { MemoryLevel } from 'memory-level';
-import {
-  from,
-  lastValueFrom,
-  NEVER,
-  type Observable,
-  of,
-  Subject,
-  takeUntil,
-  takeWhile,
-  timer,
-  toArray,
-} from 'rxjs';
-import { BloomIndex, type HeaderSource } from '../../src/bloomIndex.js';
+import { from, lastValueFrom, NEVER, of, Subject, takeUntil, takeWhile, timer } from 'rxjs';
+import { BloomIndex } from '../../src/bloomIndex.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import type { BlockHeader, Log } from '../../src/types/chain.js';
 import type { Hex } from '../../src/types/hex.js';
-import { ADDRESSES, bruteMatch, cheapChain, makeChain } from './helpers.js';
+import { ADDRESSES, all, bruteMatch, cheapChain, makeChain, memoryDbs, run } from './helpers.js';
 
-type Db = MemoryLevel<Uint8Array, Uint8Array>;
-const dbs: Db[] = [];
-const newDb = (): Db => {
-  const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
-  dbs.push(db);
-  return db;
-};
-afterEach(async () => {
-  await Promise.all(dbs.splice(0).map((db) => db.close()));
-});
+const newDb = memoryDbs();
 
 const address = ADDRESSES[0]!;
-const all = <T>(o: Observable<T>) => lastValueFrom(o.pipe(toArray()));
-const run = (index: BloomIndex, source: HeaderSource, allowDeepReorg = false) =>
-  lastValueFrom(index.indexHeaders(source, { allowDeepReorg }), { defaultValue: undefined });
 
 /** One log of `address` per block, tagged with the block's hash as given (so tests see which chain). */
 const logOf = (number: number, hash?: Hex): Log => ({
