@@ -9,7 +9,7 @@ import { MemoryLevel } from 'memory-level';
 import { lastValueFrom, type Observable, toArray } from 'rxjs';
 import { bloomIndexes, bloomTestBits, createBloom } from '../../src/bloom/index.js';
 import type { BloomIndex, HeaderSource } from '../../src/bloomIndex.js';
-import type { BlockHeader, LogFilter } from '../../src/types/chain.js';
+import type { BlockHeader, Log, LogFilter } from '../../src/types/chain.js';
 import { bytesToHex, type Hex, hexToBytes } from '../../src/types/hex.js';
 
 import { prng } from '../helpers/prng.js';
@@ -166,3 +166,21 @@ export const all = <T>(o: Observable<T>): Promise<T[]> => lastValueFrom(o.pipe(t
 /** Runs `indexHeaders` to completion; the last progress, if any. */
 export const run = (index: BloomIndex, source: HeaderSource, allowDeepReorg = false) =>
   lastValueFrom(index.indexHeaders(source, { allowDeepReorg }), { defaultValue: undefined });
+
+/** A log of block `number` (hash as given, zero hash otherwise) with every other field fixed. */
+export const syntheticLog = (
+  number: number,
+  hash: Hex | undefined,
+  address: Hex,
+  topics: Hex[] = [],
+): Log => ({
+  address,
+  topics,
+  data: '0x',
+  blockNumber: `0x${number.toString(16)}` as Hex,
+  blockHash: hash ?? `0x${'00'.repeat(32)}`,
+  transactionHash: `0x${'00'.repeat(32)}`,
+  transactionIndex: '0x0',
+  logIndex: '0x0',
+  removed: false,
+});

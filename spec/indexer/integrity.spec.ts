@@ -12,7 +12,17 @@ import { ChainError, CorruptDataError, IndexBusyError, InvalidOptionError } from
 import { tailKey } from '../../src/indexer/tailStore.js';
 import type { BlockHeader, Log, LogFilter } from '../../src/types/chain.js';
 import type { Hex } from '../../src/types/hex.js';
-import { ADDRESSES, all, bruteMatch, dumpDb, makeChain, memoryDbs, run, TOPICS } from './helpers.js';
+import {
+  ADDRESSES,
+  all,
+  bruteMatch,
+  dumpDb,
+  makeChain,
+  memoryDbs,
+  run,
+  syntheticLog,
+  TOPICS,
+} from './helpers.js';
 
 type Db = MemoryLevel<Uint8Array, Uint8Array>;
 const newDb = memoryDbs();
@@ -72,17 +82,12 @@ const logsPassing =
   (filter: LogFilter) =>
   ({ number, hash }: { number: number; hash?: Hex }) =>
     of<Log[]>([
-      {
-        address: first(filter.address) ?? ADDRESSES[0]!,
-        topics: (filter.topics ?? []).map((t) => (first(t) ?? TOPICS[0]!) as Hex),
-        data: '0x',
-        blockNumber: `0x${number.toString(16)}` as Hex,
-        blockHash: hash ?? `0x${'00'.repeat(32)}`,
-        transactionHash: `0x${'00'.repeat(32)}`,
-        transactionIndex: '0x0',
-        logIndex: '0x0',
-        removed: false,
-      },
+      syntheticLog(
+        number,
+        hash,
+        first(filter.address) ?? ADDRESSES[0]!,
+        (filter.topics ?? []).map((t) => (first(t) ?? TOPICS[0]!) as Hex),
+      ),
     ]);
 
 describe('a query answers on the snapshot it started with, through reorgs of every depth', () => {

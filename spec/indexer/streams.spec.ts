@@ -9,24 +9,23 @@ import { BloomIndex } from '../../src/bloomIndex.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import type { BlockHeader, Log } from '../../src/types/chain.js';
 import type { Hex } from '../../src/types/hex.js';
-import { ADDRESSES, all, bruteMatch, cheapChain, makeChain, memoryDbs, run } from './helpers.js';
+import {
+  ADDRESSES,
+  all,
+  bruteMatch,
+  cheapChain,
+  makeChain,
+  memoryDbs,
+  run,
+  syntheticLog,
+} from './helpers.js';
 
 const newDb = memoryDbs();
 
 const address = ADDRESSES[0]!;
 
 /** One log of `address` per block, tagged with the block's hash as given (so tests see which chain). */
-const logOf = (number: number, hash?: Hex): Log => ({
-  address,
-  topics: [],
-  data: '0x',
-  blockNumber: `0x${number.toString(16)}` as Hex,
-  blockHash: hash ?? `0x${'00'.repeat(32)}`,
-  transactionHash: `0x${'00'.repeat(32)}`,
-  transactionIndex: '0x0',
-  logIndex: '0x0',
-  removed: false,
-});
+const logOf = (number: number, hash?: Hex): Log => syntheticLog(number, hash, address);
 const receipts = ({ number, hash }: { number: number; hash?: Hex }) => of([logOf(number, hash)]);
 
 async function* asyncHeaders(headers: readonly BlockHeader[]) {

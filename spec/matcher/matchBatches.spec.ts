@@ -79,16 +79,21 @@ const big = {
   lookahead: 2,
 };
 
+/** A matcher over `world` with the query's retrieval kind, section size and look-ahead. */
+const matcherFor = (world: World, q: { retrieval: string; sectionSize: number; lookahead: number }) =>
+  createMatcher({
+    retriever:
+      q.retrieval === 'sync' ? syncRetriever(world, q.sectionSize) : promiseRetriever(world, q.sectionSize),
+    sectionSize: q.sectionSize,
+    lookahead: q.lookahead,
+  });
+
 describe('matchBatches, matchBits and match vs a brute-force oracle (up to 120k blocks)', () => {
   it('matchBatches: only non-empty batches, ascending, inside the range, lookahead respected, blocks = oracle', async () => {
     await fc.assert(
       fc.asyncProperty(queryArb, async (q) => {
         const world = randomWorld(q.seed, q.density);
-        const retriever =
-          q.retrieval === 'sync'
-            ? syncRetriever(world, q.sectionSize)
-            : promiseRetriever(world, q.sectionSize);
-        const m = createMatcher({ retriever, sectionSize: q.sectionSize, lookahead: q.lookahead });
+        const m = matcherFor(world, q);
         const toBlock = q.fromBlock + q.length;
         const range = { fromBlock: q.fromBlock, toBlock };
         const batches = await pullAll((c) => m.matchBatches(q.groups, range, c), q.lookahead, q.asyncCredits);
@@ -114,11 +119,7 @@ describe('matchBatches, matchBits and match vs a brute-force oracle (up to 120k 
     await fc.assert(
       fc.asyncProperty(queryArb, async (q) => {
         const world = randomWorld(q.seed, q.density);
-        const retriever =
-          q.retrieval === 'sync'
-            ? syncRetriever(world, q.sectionSize)
-            : promiseRetriever(world, q.sectionSize);
-        const m = createMatcher({ retriever, sectionSize: q.sectionSize, lookahead: q.lookahead });
+        const m = matcherFor(world, q);
         const range = { fromBlock: q.fromBlock, toBlock: q.fromBlock + q.length };
         const expected = oracle(world, q.groups, range.fromBlock, range.toBlock);
         expect(await collect(m.matchBits(q.groups, range))).toEqual(expected);
