@@ -3,6 +3,7 @@ import { BLOOM_BYTE_LENGTH, HASH_LENGTH } from '../constants.js';
 import { ChainError } from '../errors.js';
 import { Fifo } from '../operators/fifo.js';
 import type { BlockHeader } from '../types/chain.js';
+import { DecodedHeader } from './decodedHeader.js';
 import { hashAt, headOf, type IndexSnapshot, knownAtOrBelow, sameHash, tailStartOf } from './snapshot.js';
 import type { IndexHeadersOptions, IndexProgress } from './types.js';
 
@@ -27,7 +28,7 @@ export interface IngestTarget {
   /** Appends the next header to the tail (synchronously) and publishes it. */
   accept(header: ParsedHeader): void;
   /**
-   * The write the last accept made due, if any. `idle`: no header is waiting, so
+   * The write the last accept made due, if any. `idle`: the source has paused, so
    * this is a good moment to write the tail (a source running ahead would have
    * most of it committed, and deleted, soon).
    */
@@ -50,6 +51,13 @@ interface Effect {
 }
 
 const nothing = async (): Promise<void> => undefined;
+
+/**
+ * How long the source must deliver nothing before the tail is written. A queue that is merely
+ * empty between two headers is no pause: a file or a fast node delivers headers one by one, and
+ * writing the tail every 1024 of them (to delete it at the next commit) was most of the db work.
+ */
+export const PAUSE_MS = 250;
 
 /**
  * The ingest loop of {@link BloomIndex.indexHeaders}: a reducer over headers
@@ -107,6 +115,25 @@ export function ingestHeaders(
     let buffer: ParsedHeader[] = [];
     // Exponential walk back: distance from the anchor, lowest block asked for so far.
     let probe: { anchor: number; distance: number; lowest: number } | undefined;
+    /** Headers received from the source (the pause timer checks that none came). */
+    let arrivals = 0;
+    let pauseTimer: ReturnType<typeof setTimeout> | undefined;
+
+    /** Writes the tail once the source has paused for PAUSE_MS, if a flush is due by then. */
+    const watchForPause = () => {
+      if (pauseTimer !== undefined || stopped) return;
+      const seen = arrivals;
+      pauseTimer = setTimeout(() => {
+        pauseTimer = undefined;
+        if (stopped || target.due(true) !== 'flush') return;
+        if (busy || arrivals !== seen) return watchForPause();
+        start({ run: () => target.flush(), progress: true });
+      }, PAUSE_MS);
+    };
+    const stopWatching = () => {
+      if (pauseTimer !== undefined) clearTimeout(pauseTimer);
+      pauseTimer = undefined;
+    };
 
     const settle = () => {
       if (settled || busy || !stopped) return;
@@ -133,6 +160,7 @@ export function ingestHeaders(
           .pipe(takeWhile(() => id === run && !stopped))
           .subscribe({
             next: (header) => {
+              arrivals++;
               queue.push(header);
               pump();
             },
@@ -156,6 +184,7 @@ export function ingestHeaders(
     const fail = (error: unknown) => {
       if (stopped) return;
       stopped = true;
+      stopWatching();
       run++;
       sourceSub?.unsubscribe();
       const end = () => {
@@ -176,6 +205,7 @@ export function ingestHeaders(
 
     const finish = () => {
       stopped = true;
+      stopWatching();
       busy = true;
       target.flush().then(
         () => {
@@ -261,8 +291,11 @@ export function ingestHeaders(
         probe = undefined;
         verified = h;
         buffer = [];
-        const due = target.due(queue.length === 0);
-        if (due === undefined) return undefined;
+        const due = target.due(false);
+        if (due === undefined) {
+          if (queue.length === 0 && target.due(true) === 'flush') watchForPause();
+          return undefined;
+        }
         return { run: due === 'commit' ? () => target.commit() : () => target.flush(), progress: true };
       }
 
@@ -328,6 +361,7 @@ export function ingestHeaders(
 
     subscribeSource(headOf(target.snapshot()) + 1);
     return () => {
+      stopWatching();
       if (!stopped) {
         stopped = true;
         run++;
@@ -355,6 +389,9 @@ export function parseHeader(header: BlockHeader): ParsedHeader {
   const { number } = header;
   if (!Number.isSafeInteger(number) || number < 0)
     throw new ChainError(`bad header number: ${String(number)}`);
+  const bytes = DecodedHeader.bytesOf(header);
+  if (bytes !== undefined)
+    return { number, hash: bytes.hash, parentHash: bytes.parentHash, bloom: bytes.bloom, raw: header };
   return {
     number,
     hash: decodeField(header.hash, HASH_LENGTH, 'hash', number),

@@ -94,7 +94,7 @@ export class IndexWriter {
 
   /**
    * Indexes headers in ascending order: checks parent links, keeps unconfirmed
-   * blocks in the tail (written every 1024 blocks and at the end), commits a
+   * blocks in the tail (written when the source pauses, and at the end), commits a
    * section in one atomic batch (with its tail clean-up) once its last block has
    * `confirmations` blocks on top, and skips blocks it already has.
    *

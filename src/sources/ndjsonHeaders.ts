@@ -1,15 +1,24 @@
+import { Buffer } from 'node:buffer';
 import type { Observable } from 'rxjs';
 import { SourceError } from '../errors.js';
 import { fromAsync } from '../operators/fromAsync.js';
 import type { BlockHeader } from '../types/chain.js';
 import { parseHeaderJson } from './parseHeaderJson.js';
-import { readLines } from './readLines.js';
+import { readChunks } from './readLines.js';
+import { scanHeaderLine } from './scanHeaderLine.js';
+
+const NEWLINE = 0x0a;
+const CR = 0x0d;
 
 /**
  * Headers from an NDJSON file, one JSON-RPC block object per line (`number` as a JSON number or
  * hex quantity, `hash`, `parentHash`, `logsBloom`), in file order; blank lines are skipped and
- * `.gz` (by name or magic bytes) is gunzipped. Streamed line by line. Cold: subscribing opens
+ * `.gz` (by name or magic bytes) is gunzipped. Streamed chunk by chunk. Cold: subscribing opens
  * the file, unsubscribing closes it.
+ *
+ * Lines are read from their bytes by a validating scanner that decodes only the four fields
+ * (the indexer then reuses those bytes); any line it does not handle goes through JSON.parse,
+ * so both paths give the same headers and the same errors.
  * Errors: {@link SourceError} naming the line number of a bad line, or the unreadable file.
  * @example
  * ```ts
@@ -25,18 +34,52 @@ export function ndjsonHeaders(
 ): Observable<BlockHeader> {
   return fromAsync<BlockHeader>(async (emit, signal) => {
     let lineNumber = 0;
+    /** Reads the line `b[start, end)` (without its newline) and emits its header, if it is not blank. */
+    const line = (b: Buffer, start: number, end: number): void => {
+      lineNumber++;
+      const fast = scanHeaderLine(b, start, end);
+      if (fast !== undefined) return emit(fast);
+      if (end > start && b[end - 1] === CR) end--; // as readline: "\r\n" ends a line
+      const text = b.toString('utf8', start, end);
+      if (text.trim() === '') return;
+      let header: BlockHeader;
+      try {
+        header = parseHeaderJson(JSON.parse(text));
+      } catch (err) {
+        throw new SourceError(`${path}:${lineNumber}: ${(err as Error).message}`, false, { cause: err });
+      }
+      emit(header);
+    };
     try {
-      for await (const line of readLines(path, signal, options.onRead)) {
-        lineNumber++;
-        if (line.trim() === '') continue;
-        let header: BlockHeader;
-        try {
-          header = parseHeaderJson(JSON.parse(line));
-        } catch (err) {
-          throw new SourceError(`${path}:${lineNumber}: ${(err as Error).message}`, false, { cause: err });
+      /** The start of a line that continues in the next chunk. */
+      let partial: Buffer[] = [];
+      for await (const chunk of readChunks(path, signal, options.onRead)) {
+        let start = 0;
+        let nl = chunk.indexOf(NEWLINE);
+        if (partial.length > 0) {
+          if (nl < 0) {
+            partial.push(chunk);
+            continue;
+          }
+          partial.push(chunk.subarray(0, nl));
+          const joined = Buffer.concat(partial);
+          partial = [];
+          line(joined, 0, joined.length);
+          if (signal.aborted) return;
+          start = nl + 1;
+          nl = chunk.indexOf(NEWLINE, start);
         }
-        emit(header);
-        if (signal.aborted) return;
+        while (nl >= 0) {
+          line(chunk, start, nl);
+          if (signal.aborted) return;
+          start = nl + 1;
+          nl = chunk.indexOf(NEWLINE, start);
+        }
+        if (start < chunk.length) partial.push(chunk.subarray(start));
+      }
+      if (partial.length > 0) {
+        const last = Buffer.concat(partial);
+        line(last, 0, last.length);
       }
     } catch (err) {
       if (signal.aborted || err instanceof SourceError) throw err;

@@ -1,0 +1,33 @@
+import { keccak_256 } from '@noble/hashes/sha3';
+import fc from 'fast-check';
+import { keccak256 } from '../../src/sources/keccak256.js';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+describe('keccak256', () => {
+  it('hashes the empty input and "abc" to the known Keccak-256 digests (not SHA3-256)', () => {
+    expect(hex(keccak256(new Uint8Array(0)))).toBe(
+      'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470',
+    );
+    expect(hex(keccak256(new TextEncoder().encode('abc')))).toBe(
+      '4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45',
+    );
+  });
+
+  it('equals @noble/hashes at every length around the 136-byte block boundaries', () => {
+    for (let n = 0; n <= 3 * 136 + 1; n++) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 151 + n * 7) & 255);
+      expect(hex(keccak256(data))).toBe(hex(keccak_256(data)));
+    }
+  });
+
+  it('property: equals @noble/hashes on random inputs and views at any offset', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1200 }), fc.nat(7), (bytes, skip) => {
+        const view = bytes.subarray(Math.min(skip, bytes.length));
+        expect(hex(keccak256(view))).toBe(hex(keccak_256(view)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
