@@ -2,7 +2,6 @@ import { useMemo, useState } from 'react';
 import type { EngineStats } from 'rx-bloombits';
 import { EMPTY, interval, map, startWith } from 'rxjs';
 import type { IndexController } from './indexController.js';
-import { presets } from './presets.js';
 import { QueryPanel } from './QueryPanel.js';
 import { injectedProvider, rpcSource, sampleSource } from './sources.js';
 import { useObservable } from './useObservable.js';
@@ -137,7 +136,7 @@ export function App({ controller }: { controller: IndexController }) {
       <MatcherStats controller={controller} />
       <div className="panels">
         {[0, 1].map((id) => (
-          <QueryPanel key={id} id={id} index={index} source={source} initial={presets[id]!.fields} />
+          <QueryPanel key={id} id={id} index={index} source={source} preset={id} />
         ))}
       </div>
     </main>

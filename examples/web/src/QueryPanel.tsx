@@ -47,14 +47,15 @@ export function QueryPanel({
   id,
   index,
   source,
-  initial,
+  preset,
 }: {
   id: number;
   index: BloomIndex | undefined;
   source: ChainSource;
-  initial: FilterFields;
+  /** The sample filter the form starts with. */
+  preset: number;
 }) {
-  const [fields, setFields] = useState<FilterFields>(initial);
+  const [fields, setFields] = useState<FilterFields>(presets[preset]?.fields ?? emptyFields);
   const [latencyMs, setLatencyMs] = useState(20);
   const [status, setStatus] = useState<Status>('idle');
   const [error, setError] = useState<string>();
@@ -122,10 +123,10 @@ export function QueryPanel({
         Preset{' '}
         <select
           data-testid="preset"
-          defaultValue=""
+          defaultValue={String(preset)}
           onChange={(e) => {
-            const preset = presets[Number(e.target.value)];
-            if (preset !== undefined) setFields(preset.fields);
+            const chosen = presets[Number(e.target.value)];
+            if (chosen !== undefined) setFields(chosen.fields);
           }}
         >
           <option value="" disabled>
