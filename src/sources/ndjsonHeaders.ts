@@ -38,7 +38,10 @@ export function ndjsonHeaders(
     const line = (b: Buffer, start: number, end: number): void => {
       lineNumber++;
       const fast = scanHeaderLine(b, start, end);
-      if (fast !== undefined) return emit(fast);
+      if (fast !== undefined) {
+        emit(fast);
+        return;
+      }
       if (end > start && b[end - 1] === CR) end--; // as readline: "\r\n" ends a line
       const text = b.toString('utf8', start, end);
       if (text.trim() === '') return;
