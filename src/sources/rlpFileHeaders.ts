@@ -20,7 +20,7 @@ export function rlpFileHeaders(
   } = {},
 ): Observable<BlockHeader> {
   return fromAsync<BlockHeader>(async (emit, signal) => {
-    const stream = addAbortSignal(signal, createReadStream(path));
+    const stream = addAbortSignal(signal, createReadStream(path, { highWaterMark: 256 * 1024 }));
     try {
       for await (const { bytes, offset } of readRlpItems(stream)) {
         let header: BlockHeader;
