@@ -23,6 +23,7 @@ import {
 } from '../../src/node.js';
 import type { Hex } from '../../src/types/hex.js';
 import { assertBuilt } from '../cli/helpers.js';
+import { type Chain, startChain } from '../helpers/ganache.js';
 import { buildWeb, chromiumAvailable, launchChromium, ROOT, serveDir } from './helpers/web.js';
 
 const HEADERS = path.join(ROOT, 'examples/data/sample-headers.ndjson.gz');
@@ -270,7 +271,50 @@ const available = chromiumAvailable();
     await page.screenshot({ path: path.join(TMP, 'browser-e2e.png'), fullPage: true });
   });
 
+  test('indexes from a JSON-RPC URL (ganache on 127.0.0.1) and answers as its eth_getLogs', async () => {
+    let chain: Chain | undefined;
+    try {
+      chain = await startChain();
+      const token = await chain.deploy();
+      const [from, to] = [chain.accounts[0]!, chain.accounts[1]!];
+      const transfer = {
+        topics: [eventTopic(TRANSFER), padAddress(from), padAddress(to)],
+        data: '0x01' as Hex,
+      };
+      for (let i = 0; i < 3; i++) {
+        await chain.emit(token, [transfer]);
+        await chain.mine(2);
+      }
+      const head = await chain.blockNumber();
+      const expected = (await chain.getLogs({ address: token, fromBlock: '0x0', toBlock: 'latest' })).map(
+        logKey,
+      );
+
+      await page.getByTestId('rpc-url').fill(chain.url);
+      await page.getByTestId('use-rpc').click();
+      await page.getByTestId('index-phase').filter({ hasText: 'empty' }).waitFor();
+      await page.getByTestId('index-start').click();
+      await page
+        .getByTestId('index-phase')
+        .filter({ hasText: /^(ready|error)$/ })
+        .waitFor();
+      expect(await text(page, 'index-phase')).toBe('ready');
+      expect(await text(page, 'index-head')).toBe(String(head));
+
+      const p = panel(page, 0);
+      await fill(p, { fields: { ...blank, event: TRANSFER, address: token }, filter: {}, fromBlock: 0 }, 0);
+      await p.getByTestId('run').click();
+      expect(await settled(p)).toBe('done');
+      expect((await shown(p)).logs).toEqual(expected);
+      expect(expected).toHaveLength(3);
+    } finally {
+      await chain?.close();
+    }
+  });
+
   test('"Clear index" deletes the stored index', async () => {
+    await page.getByTestId('use-sample').click();
+    await page.getByTestId('index-phase').filter({ hasText: 'ready' }).waitFor();
     await page.getByTestId('index-clear').click();
     await page.getByTestId('index-phase').filter({ hasText: 'empty' }).waitFor();
     await page.reload();
