@@ -1,0 +1,78 @@
+import { ClassicLevel } from 'classic-level';
+import * as api from '../../src/index.js';
+import { BloomBitsStore, compileFilter, encodeUint64, type LogFilter } from '../../src/index.js';
+import { type Answer, addBlock, compareAnswers, emptyAnswer } from './answer.js';
+import { pipelineQuery } from './engine.js';
+import { sideBySide } from './timing.js';
+import { type Db, SECTION_SIZE, VIEW } from './vectorStore.js';
+
+/**
+ * What a node without the index does: read every block's stored 256-byte logsBloom in the
+ * range (one classic-level iterator, values only, 1,000 per native call) and test the filter's
+ * bits in it. Tight on purpose: precomputed (byte, mask) per bit, no validation, no copies.
+ */
+export async function naiveScan(db: Db, filter: LogFilter, blocks: number): Promise<Answer> {
+  const groups = compileFilter(filter).map((g) =>
+    g.map((clause) => clause.map((v) => [255 - (v >> 3), 1 << (v & 7)] as const)),
+  );
+  const answer = emptyAnswer();
+  const it = db.values({ gte: encodeUint64(0), lt: encodeUint64(blocks) });
+  try {
+    let n = 0;
+    for (;;) {
+      const blooms = await it.nextv(1000);
+      if (blooms.length === 0) break;
+      for (const bloom of blooms) {
+        let all = true;
+        for (const group of groups) {
+          let any = false;
+          for (const clause of group) {
+            let hit = true;
+            for (const [byte, mask] of clause) if ((bloom[byte]! & mask) === 0) hit = false;
+            if (hit) {
+              any = true;
+              break;
+            }
+          }
+          if (!any) {
+            all = false;
+            break;
+          }
+        }
+        if (all) addBlock(answer, n);
+        n++;
+      }
+    }
+  } finally {
+    await it.close();
+  }
+  return answer;
+}
+
+/**
+ * Index query (fresh default matcher over the index built from the chain) side by side with
+ * the naive scan over the same blocks (the committed sections); both must find the same blocks.
+ */
+export async function naiveSpeedup(
+  indexDir: string,
+  bloomsDir: string,
+  filter: LogFilter,
+  sections: number,
+  rounds: number,
+): Promise<{ speedup: number; indexMs: number; naiveMs: number; blocks: number }> {
+  const indexDb: Db = new ClassicLevel(indexDir, VIEW);
+  const bloomDb: Db = new ClassicLevel(bloomsDir, VIEW);
+  await Promise.all([indexDb.open(), bloomDb.open()]);
+  try {
+    const store = await BloomBitsStore.open(indexDb, { readOnly: true });
+    const { left, right, a } = await sideBySide(
+      rounds,
+      () => pipelineQuery(api, store, filter, sections),
+      () => naiveScan(bloomDb, filter, sections * SECTION_SIZE),
+      (idx, naive) => compareAnswers('index vs naive scan', naive, idx),
+    );
+    return { speedup: right / left, indexMs: left, naiveMs: right, blocks: a.count };
+  } finally {
+    await Promise.all([indexDb.close(), bloomDb.close()]);
+  }
+}
