@@ -97,7 +97,7 @@ async function chainFigures(): Promise<void> {
     const c = await chain(density, MODE.chainSections);
     if (wants('generator')) {
       const blooms = await loadBlooms(c, Math.min(4, c.sections));
-      const rate = generatorRate(blooms, quick ? 3 : 7);
+      const rate = generatorRate(blooms, quick ? 5 : 9);
       const note = `${(bitDensity(blooms) * 100).toFixed(1)}% of bloom bits set`;
       add(atLeast(`generator, ${density} chain`, rate, 'headers/s', GENERATOR_TARGETS[density], note));
     }
