@@ -39,6 +39,32 @@ describe('matcher: dedup and cache', () => {
     for (const k of counting.pairs.keys()) expect(possible.has(k)).toBe(true);
   });
 
+  it('1,000 concurrent identical queries fetch each (bit, section) exactly once (default workers, batch, lookahead)', async () => {
+    const counting = new CountingRetriever(delayedRetriever(world, SIZE, 4));
+    // A cache of 2,048 vectors (the default holds 16,384 of 512 bytes), fewer than the query reads.
+    const m = createMatcher({
+      retriever: counting.retriever,
+      sectionSize: SIZE,
+      cacheBytes: 2048 * (SIZE / 8),
+    });
+    const groups: Groups = [
+      [[1, 2, 3]],
+      [
+        [2, 4, 5],
+        [1, 6, 7],
+      ],
+    ];
+    const range = { fromBlock: 0, toBlock: 300 * SIZE - 1 };
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, () => collect(m.matchBits(groups, range))),
+    );
+    const expected = oracle(world, groups, range.fromBlock, range.toBlock);
+    expect(expected.length).toBeGreaterThan(0);
+    for (const r of results) expect(r).toEqual(expected);
+    expect(counting.duplicates()).toEqual([]);
+    expect(counting.pairs.size).toBeGreaterThan(2048);
+  });
+
   it('50 different but overlapping filters merged: each (bit, section) fetched once, each result exact', async () => {
     const counting = new CountingRetriever(delayedRetriever(world, SIZE, 2));
     const m = createMatcher({ retriever: counting.retriever, sectionSize: SIZE, workers: 8, batch: 3 });

@@ -30,6 +30,19 @@ describe('VectorShare (marbles)', () => {
     expect(wants).toEqual(['+7[0,1]']);
   });
 
+  it('waits that leave in any order: the rest are still delivered, in the order they came, and nothing is cancelled', () => {
+    const { share, wants } = recorded();
+    const got: string[] = [];
+    const subs = ['a', 'b', 'c', 'd'].map((name) =>
+      share.vectors(4, [0]).subscribe((vs) => got.push(`${name}${vs[0]![0]}`)),
+    );
+    subs[0]!.unsubscribe(); // the first (kept inline) leaves: the next moves up
+    subs[2]!.unsubscribe();
+    share.deliver({ bit: 4, sections: [0], vectors: [V(9)] });
+    expect(got).toEqual(['b9', 'd9']);
+    expect(wants).toEqual(['+4[0]']);
+  });
+
   it('delivered vectors are replayed from the cache at subscribe, with no ask', () => {
     const { share, wants } = recorded();
     share.vectors(3, [5]).subscribe();

@@ -237,8 +237,11 @@ export class RetrievalEngine implements VectorRegistry {
         next: (vectors) => settle(this.check(id, sections.length, vectors)),
         error: (error: unknown) =>
           settle({ type: 'failure', id, error: error ?? new Error('retriever failed') }),
-        complete: () =>
-          settle({ type: 'failure', id, error: new Error('retriever completed without an answer') }),
+        // Checked first: an Error captures a stack, too dear to make for every task that answered.
+        complete: () => {
+          if (!settled)
+            settle({ type: 'failure', id, error: new Error('retriever completed without an answer') });
+        },
       });
       if (settled) inner.unsubscribe();
       // Only a task still waiting for its answer is aborted: a settled one's signal stays quiet,

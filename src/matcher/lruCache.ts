@@ -50,16 +50,25 @@ export class LruCache {
       this.total -= old.value.length;
     }
     if (value.length > this.maxBytes) return;
-    const node: Node = { key, value, older: undefined, newer: undefined };
+    this.total += value.length;
+    // Evict first, and reuse the last evicted node: a streaming query evicts one vector per
+    // vector it caches, so the cache then allocates nothing per entry.
+    let spare: Node | undefined;
+    while (this.total > this.maxBytes && this.oldest !== undefined) {
+      spare = this.oldest;
+      this.unlink(spare);
+      this.map.delete(spare.key);
+      this.total -= spare.value.length;
+    }
+    let node: Node;
+    if (spare === undefined) node = { key, value, older: undefined, newer: undefined };
+    else {
+      node = spare;
+      node.key = key;
+      node.value = value;
+    }
     this.map.set(key, node);
     this.append(node);
-    this.total += value.length;
-    while (this.total > this.maxBytes && this.oldest !== undefined) {
-      const evicted = this.oldest;
-      this.unlink(evicted);
-      this.map.delete(evicted.key);
-      this.total -= evicted.value.length;
-    }
   }
 
   /** Keys from least to most recently used (for tests). */

@@ -19,11 +19,46 @@ interface Entry {
   readonly key: number;
   readonly bit: number;
   readonly section: number;
-  /** Waits for it, with `slots[i]` the index in `waits[i].out`. */
-  waits: Wait[];
-  slots: number[];
+  /** Waits for it: `count` of them, the first inline with `slot` its index in `wait.out` (most entries have one). */
+  count: number;
+  wait: Wait | undefined;
+  slot: number;
+  /** The others, as alternating wait, slot. */
+  more: (Wait | number)[] | undefined;
   /** What the distributor was last told: someone waits for it. */
   sent: boolean;
+}
+
+function addWait(entry: Entry, wait: Wait, slot: number): void {
+  if (entry.count++ === 0) {
+    entry.wait = wait;
+    entry.slot = slot;
+  } else (entry.more ??= []).push(wait, slot);
+}
+
+/** Removes `wait`'s place in `entry`; false when it has none. */
+function removeWait(entry: Entry, wait: Wait): boolean {
+  const more = entry.more;
+  if (entry.wait === wait) {
+    if (more !== undefined && more.length > 0) {
+      // The next one moves up, so waits stay in the order they came.
+      entry.wait = more[0] as Wait;
+      entry.slot = more[1] as number;
+      more.splice(0, 2);
+    } else entry.wait = undefined;
+  } else {
+    const i = more === undefined ? -1 : more.indexOf(wait);
+    if (i < 0) return false;
+    more!.splice(i, 2);
+  }
+  entry.count--;
+  return true;
+}
+
+function clearWaits(entry: Entry): void {
+  entry.count = 0;
+  entry.wait = undefined;
+  entry.more = undefined;
 }
 
 /**
@@ -97,12 +132,11 @@ export class VectorShare {
         }
         let entry = this.pending.get(key);
         if (entry === undefined) {
-          entry = { key, bit, section, waits: [], slots: [], sent: false };
+          entry = { key, bit, section, count: 0, wait: undefined, slot: 0, more: undefined, sent: false };
           this.pending.set(key, entry);
         }
-        if (entry.waits.length === 0) this.changed.push(entry);
-        entry.waits.push(wait);
-        entry.slots.push(i);
+        if (entry.count === 0) this.changed.push(entry);
+        addWait(entry, wait, i);
         wait.remaining++;
         (entries ??= []).push(entry);
       }
@@ -116,11 +150,7 @@ export class VectorShare {
         if (wait.remaining === 0) return;
         wait.remaining = 0;
         for (const entry of entries) {
-          const i = entry.waits.indexOf(wait);
-          if (i < 0) continue;
-          entry.waits.splice(i, 1);
-          entry.slots.splice(i, 1);
-          if (entry.waits.length === 0) this.changed.push(entry);
+          if (removeWait(entry, wait) && entry.count === 0) this.changed.push(entry);
         }
         this.schedule();
       };
@@ -141,13 +171,19 @@ export class VectorShare {
       // Delivered: the distributor is done with it, whatever it was last told.
       this.pending.delete(key);
       entry.sent = false;
-      for (let j = 0; j < entry.waits.length; j++) {
-        const wait = entry.waits[j]!;
-        wait.out[entry.slots[j]!] = vector;
+      if (entry.wait !== undefined) {
+        const wait = entry.wait;
+        wait.out[entry.slot] = vector;
         if (--wait.remaining === 0) (ready ??= []).push(wait);
       }
-      entry.waits = [];
-      entry.slots = [];
+      const more = entry.more;
+      if (more !== undefined)
+        for (let j = 0; j < more.length; j += 2) {
+          const wait = more[j] as Wait;
+          wait.out[more[j + 1] as number] = vector;
+          if (--wait.remaining === 0) (ready ??= []).push(wait);
+        }
+      clearWaits(entry);
     }
     if (ready === undefined) return;
     for (const wait of ready) {
@@ -165,9 +201,10 @@ export class VectorShare {
       if (entry === undefined) continue;
       this.pending.delete(key);
       entry.sent = false;
-      for (const wait of entry.waits) failed.add(wait);
-      entry.waits = [];
-      entry.slots = [];
+      if (entry.wait !== undefined) failed.add(entry.wait);
+      if (entry.more !== undefined)
+        for (let j = 0; j < entry.more.length; j += 2) failed.add(entry.more[j] as Wait);
+      clearWaits(entry);
     }
     for (const wait of failed) wait.subscriber.error(failure.error);
   }
@@ -176,7 +213,7 @@ export class VectorShare {
   reset(): void {
     for (const entry of this.pending.values()) {
       entry.sent = false;
-      if (entry.waits.length > 0) this.changed.push(entry);
+      if (entry.count > 0) this.changed.push(entry);
       else this.pending.delete(entry.key);
     }
   }
@@ -204,7 +241,7 @@ export class VectorShare {
     let requests: Map<number, number[]> | undefined;
     let cancels: Map<number, number[]> | undefined;
     for (const entry of changed) {
-      const wanted = entry.waits.length > 0;
+      const wanted = entry.count > 0;
       if (wanted !== entry.sent && this.pending.get(entry.key) === entry) {
         entry.sent = wanted;
         const byBit = wanted ? (requests ??= new Map()) : (cancels ??= new Map());
