@@ -193,6 +193,9 @@ const available = chromiumAvailable();
     expect(await shown(panel(page, 0))).toEqual({ blocks: demo!.blocks, logs: demo!.logs });
     expect(await shown(panel(page, 1))).toEqual({ blocks: orLists!.blocks, logs: orLists!.logs });
     expect(demo!.logs).toHaveLength(meta.demoExpected.logs);
+    // Sections scanned: the 3 committed ones and the unindexed tail; from block 2000, the same 4.
+    expect(await text(panel(page, 0), 'sections')).toBe('4/4');
+    expect(await text(panel(page, 1), 'sections')).toBe('4/4');
     timings.demoFirstBlockMs = Number(await text(panel(page, 0), 'first-block-ms'));
     timings.demoFirstLogMs = Number(await text(panel(page, 0), 'first-log-ms'));
 
