@@ -2,6 +2,7 @@ import type { Buffer } from 'node:buffer';
 import { BLOOM_BYTE_LENGTH, HASH_LENGTH } from '../constants.js';
 import { DecodedHeader } from '../indexer/decodedHeader.js';
 import type { Hex } from '../types/hex.js';
+import { takeBytes } from './byteSlab.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -247,18 +248,9 @@ function isNumberEnd(c: number | undefined): boolean {
 function hexField(b: Buffer, p: number, length: number): { hex: Hex; bytes: Uint8Array } | undefined {
   const end = p + 2 + 2 * length;
   if (b[p] !== ZERO || b[p + 1] !== X || b[end] !== QUOTE) return undefined;
-  const bytes = new Uint8Array(length);
-  let upper = false;
-  for (let i = 0, j = p + 2; i < length; i++, j += 2) {
-    const c1 = b[j]!;
-    const c2 = b[j + 1]!;
-    const hi = NIBBLE[c1]!;
-    const lo = NIBBLE[c2]!;
-    if ((hi | lo) < 0) return undefined;
-    if (c1 < 0x61 && hi > 9) upper = true;
-    if (c2 < 0x61 && lo > 9) upper = true;
-    bytes[i] = (hi << 4) | lo;
-  }
   const text = b.toString('latin1', p, end);
-  return { hex: (upper ? text.toLowerCase() : text) as Hex, bytes };
+  const bytes = takeBytes(length);
+  // Node's hex decoder stops at the first pair that is not hex: fewer bytes means a bad digit.
+  if (bytes.write(text.slice(2), 0, length, 'hex') !== length) return undefined;
+  return { hex: text.toLowerCase() as Hex, bytes };
 }
