@@ -10,6 +10,8 @@ export interface QueryRate {
   /** Sections per second of the pipeline (default options) and of the imperative loop. */
   pipeline: number;
   loop: number;
+  /** Median over rounds of loop time ÷ pipeline time (the pipeline's speed relative to the loop). */
+  ratio: number;
   /** Candidate blocks found (both agree). */
   blocks: number;
 }
@@ -30,7 +32,7 @@ export async function queryRates(
   const out: QueryRate[] = [];
   try {
     for (const shape of SHAPES) {
-      const { left, right, a } = await sideBySide(
+      const { left, right, ratio, a } = await sideBySide(
         rounds,
         () => pipelineQuery(engine, store, shape.filter, sections),
         () => imperativeLoop(store, shape.groups, sections),
@@ -41,6 +43,7 @@ export async function queryRates(
         density,
         pipeline: sections / (left / 1000),
         loop: sections / (right / 1000),
+        ratio,
         blocks: a.count,
       };
       onRate(rate);

@@ -14,7 +14,9 @@ export const median = (xs: readonly number[]): number => {
 /**
  * Runs two contenders side by side: one warm-up each, then `rounds` rounds alternating which
  * goes first (so GC debt and cache state left by one does not always land on the other).
- * Returns the median milliseconds of each and the result of their last run.
+ * Returns the median milliseconds of each, the median of the per-round ratios right ÷ left (two
+ * runs next to each other share the machine's load of the moment, so this ratio is steadier
+ * than a ratio of medians on a busy machine) and the result of their last run.
  * @throws when the two answer differently (`same` compares results).
  */
 export async function sideBySide<A, B>(
@@ -22,11 +24,12 @@ export async function sideBySide<A, B>(
   left: () => Promise<A>,
   right: () => Promise<B>,
   same: (a: A, b: B) => string | undefined,
-): Promise<{ left: number; right: number; a: A; b: B }> {
+): Promise<{ left: number; right: number; ratio: number; a: A; b: B }> {
   let a = await left();
   let b = await right();
   const lt: number[] = [];
   const rt: number[] = [];
+  const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
     if (r % 2 === 0) {
       const [t1, x] = await timed(left);
@@ -43,10 +46,11 @@ export async function sideBySide<A, B>(
       a = x;
       b = y;
     }
+    ratios.push(rt[r]! / lt[r]!);
     const problem = same(a, b);
     if (problem) throw new WrongAnswerError(problem);
   }
-  return { left: median(lt), right: median(rt), a, b };
+  return { left: median(lt), right: median(rt), ratio: median(ratios), a, b };
 }
 
 /** A figure whose answer disagrees with its oracle: the run fails (exit 1). */
