@@ -5,6 +5,7 @@ import { SourceError } from '../errors.js';
 import { DecodedHeader } from '../indexer/decodedHeader.js';
 import type { BlockHeader } from '../types/chain.js';
 import type { Hex } from '../types/hex.js';
+import { takeBytes } from './byteSlab.js';
 import { keccak256 } from './keccak256.js';
 import { readRlpPrefix } from './rlpItems.js';
 
@@ -39,8 +40,8 @@ export function decodeRlpHeader(block: Uint8Array): BlockHeader {
   }
   return toHeader(
     block.subarray(at[2 * NUMBER]!, at[2 * NUMBER + 1]!),
-    block.subarray(at[2 * PARENT_HASH]!, at[2 * PARENT_HASH + 1]!).slice(),
-    block.subarray(at[2 * LOGS_BLOOM]!, at[2 * LOGS_BLOOM + 1]!).slice(),
+    copy(block.subarray(at[2 * PARENT_HASH]!, at[2 * PARENT_HASH + 1]!)),
+    copy(block.subarray(at[2 * LOGS_BLOOM]!, at[2 * LOGS_BLOOM + 1]!)),
     headerBytes,
   );
 }
@@ -109,8 +110,8 @@ function decodeWithRlp(headerBytes: Uint8Array): BlockHeader {
   }
   return toHeader(
     field(fields, NUMBER, 'number'),
-    field(fields, PARENT_HASH, 'parentHash').slice(),
-    field(fields, LOGS_BLOOM, 'logsBloom').slice(),
+    field(fields, PARENT_HASH, 'parentHash'),
+    field(fields, LOGS_BLOOM, 'logsBloom'),
     headerBytes,
   );
 }
@@ -119,6 +120,13 @@ function field(fields: unknown[], index: number, name: string): Uint8Array {
   const value = fields[index];
   if (!(value instanceof Uint8Array)) throw new SourceError(`header ${name} is not a byte string`);
   return value;
+}
+
+/** A copy of a field (the block's bytes are a view into the read buffer), from a shared slab. */
+function copy(field: Uint8Array): Uint8Array {
+  const out = takeBytes(field.length);
+  out.set(field);
+  return out;
 }
 
 const hex = (bytes: Uint8Array): Hex =>
