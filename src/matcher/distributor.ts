@@ -171,7 +171,12 @@ function reduce(state: State, event: DistributorEvent, options: DistributorOptio
       for (const section of event.sections) {
         const key = vectorKey(event.bit, section);
         state.wanted.add(key);
-        if (!state.inFlight.has(key) && !state.backingOff.has(key)) fresh.push(section);
+        // (size checks first: the common case has nothing in flight or backing off for this key)
+        if (
+          (state.inFlight.size === 0 || !state.inFlight.has(key)) &&
+          (state.backingOff.size === 0 || !state.backingOff.has(key))
+        )
+          fresh.push(section);
       }
       if (fresh.length > 0) enqueue(state, event.bit, fresh, (time ??= now()));
       break;
@@ -289,7 +294,7 @@ function answer(
     const key = vectorKey(bit, section);
     if (vectors[i] !== undefined || !state.wanted.has(key)) {
       state.wanted.delete(key);
-      state.attempts.delete(key);
+      if (state.attempts.size > 0) state.attempts.delete(key);
       continue;
     }
     const attempts = (state.attempts.get(key) ?? 0) + 1;
