@@ -6,11 +6,11 @@ export interface BloomIndexOptions {
   sectionSize?: number;
   /** Blocks on top of a section's last block before it is committed. Default 256. */
   confirmations?: number;
-  /** Matcher workers (concurrent retrievals). Default 16. */
+  /** Matcher workers (concurrent retrievals). Default 4 (see MatcherOptions.workers). */
   workers?: number;
-  /** Sections per retrieval. Default 16. */
+  /** Sections per retrieval. Default 64 (see MatcherOptions.batch). */
   batch?: number;
-  /** Bytes of the shared vector cache. Default 32 MiB. */
+  /** Bytes of the shared vector cache. Default 8 MiB (see MatcherOptions.cacheBytes). */
   cacheBytes?: number;
   /** Scheduler for matcher timers (tests). */
   scheduler?: SchedulerLike;

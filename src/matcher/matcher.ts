@@ -124,7 +124,7 @@ export interface Matcher {
  * @example
  * ```ts
  * const store = await BloomBitsStore.open(db, { readOnly: true });
- * const matcher = createMatcher({ retriever: storeRetriever(store), workers: 16, batch: 16 });
+ * const matcher = createMatcher({ retriever: storeRetriever(store) }); // defaults: workers 4, batch 64
  * matcher.match({ topics: [eventTopic('Transfer(address,address,uint256)')] }, { fromBlock: 0, toBlock: 12_287 })
  *   .subscribe((block) => console.log('candidate', block));
  * ```
