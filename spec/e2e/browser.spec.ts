@@ -149,7 +149,8 @@ const available = chromiumAvailable();
     assertBuilt();
     const cases = [...Object.values(CASES), EVERY_TRANSFER];
     [outDir, answers] = await Promise.all([buildWeb(), nodeAnswers(cases)]);
-    server = await serveDir(outDir);
+    // The headers file as gzip bytes (the page gunzips it), the logs file gunzipped by the browser.
+    server = await serveDir(outDir, /sample-logs/);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
@@ -229,6 +230,18 @@ const available = chromiumAvailable();
       .filter({ hasText: new RegExp(`^(?!${hits}$)\\d+$`) })
       .waitFor();
     expect(await stat('stat-requested')).toBe(requested);
+  });
+
+  test('a bad filter or a range past the head ends in a visible error, not a silent empty answer', async () => {
+    const p = panel(page, 0);
+    await fill(p, { ...CASES.demo, fields: { ...CASES.demo.fields, address: '0x1234' } }, 0);
+    await p.getByTestId('run').click();
+    expect(await settled(p)).toBe('error');
+    expect(await text(p, 'error')).toContain('0x1234');
+    await fill(p, { ...CASES.demo, fields: { ...CASES.demo.fields, toBlock: '99999' } }, 0);
+    await p.getByTestId('run').click();
+    expect(await settled(p)).toBe('error');
+    expect(await text(p, 'error')).toContain('BEYOND_HEAD');
   });
 
   test('Cancel unsubscribes: the stream stops and its receipts fetches are aborted', async () => {

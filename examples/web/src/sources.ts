@@ -44,10 +44,11 @@ export function gzipLines(url: string): Observable<string> {
     (async () => {
       const response = await fetch(url, { signal: abort.signal });
       if (!response.ok || response.body === null) throw new SourceError(`${url}: HTTP ${response.status}`);
-      const reader = response.body
-        .pipeThrough(new DecompressionStream('gzip'))
-        .pipeThrough(new TextDecoderStream())
-        .getReader();
+      // A server that labels the file `Content-Encoding: gzip` (Vite's dev server does) has had the
+      // browser gunzip it already; a plain static server hands over the gzip bytes.
+      const decoded = /gzip/i.test(response.headers.get('content-encoding') ?? '');
+      const bytes = decoded ? response.body : response.body.pipeThrough(new DecompressionStream('gzip'));
+      const reader = bytes.pipeThrough(new TextDecoderStream()).getReader();
       let rest = '';
       for (;;) {
         const { done, value } = await reader.read();

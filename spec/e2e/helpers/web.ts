@@ -71,8 +71,15 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** Serves `dir` on 127.0.0.1 at a free port (files as they are: a .gz stays gzip bytes). */
-export async function serveDir(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+/**
+ * Serves `dir` on 127.0.0.1 at a free port. A .gz file goes out as gzip bytes, as static servers
+ * send it, unless its name matches `gzipEncoded`: then it is labelled `Content-Encoding: gzip`, as
+ * Vite's dev server does, and the browser gunzips it before the page sees it.
+ */
+export async function serveDir(
+  dir: string,
+  gzipEncoded?: RegExp,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer(async (req, res) => {
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const file = path.join(dir, pathname === '/' ? 'index.html' : pathname);
@@ -82,8 +89,13 @@ export async function serveDir(dir: string): Promise<{ url: string; close: () =>
     }
     try {
       const body = await readFile(file);
+      const encoded = gzipEncoded?.test(pathname) === true;
+      const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
       res
-        .writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' })
+        .writeHead(
+          200,
+          encoded ? { 'content-type': 'text/plain', 'content-encoding': 'gzip' } : { 'content-type': type },
+        )
         .end(body);
     } catch {
       res.writeHead(404).end();
