@@ -318,11 +318,44 @@ const available = chromiumAvailable();
       expect(await text(page, 'index-head')).toBe(String(head));
 
       const p = panel(page, 0);
-      await fill(p, { fields: { ...blank, event: TRANSFER, address: token }, filter: {}, fromBlock: 0 }, 0);
+      const byToken: Case = {
+        fields: { ...blank, event: TRANSFER, address: token },
+        filter: {},
+        fromBlock: 0,
+      };
+      await fill(p, byToken, 0);
       await p.getByTestId('run').click();
       expect(await settled(p)).toBe('done');
       expect((await shown(p)).logs).toEqual(expected);
       expect(expected).toHaveLength(3);
+
+      // An injected EIP-1193 provider (a wallet's window.ethereum; here one that forwards to ganache).
+      await page.addInitScript((url) => {
+        let id = 0;
+        (window as unknown as { ethereum: unknown }).ethereum = {
+          request: async ({ method, params }: { method: string; params?: unknown[] }) => {
+            const body = JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params: params ?? [] });
+            const reply = await (
+              await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+            ).json();
+            if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+            return reply.result;
+          },
+        };
+      }, chain.url);
+      await page.reload();
+      await page.getByTestId('use-provider').click();
+      await page.getByTestId('index-phase').filter({ hasText: 'empty' }).waitFor();
+      await page.getByTestId('index-start').click();
+      await page
+        .getByTestId('index-phase')
+        .filter({ hasText: /^(ready|error)$/ })
+        .waitFor();
+      expect(await text(page, 'index-head')).toBe(String(head));
+      await fill(p, byToken, 0);
+      await p.getByTestId('run').click();
+      expect(await settled(p)).toBe('done');
+      expect((await shown(p)).logs).toEqual(expected);
     } finally {
       await chain?.close();
     }

@@ -29,6 +29,7 @@ function SourcePicker({ controller }: { controller: IndexController }) {
       </button>
       <button
         type="button"
+        data-testid="use-provider"
         disabled={provider === undefined}
         title={provider === undefined ? 'no injected provider (window.ethereum) on this page' : ''}
         onClick={() => provider && controller.open(rpcSource(provider, 'injected provider'))}
