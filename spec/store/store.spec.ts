@@ -281,6 +281,30 @@ describe.each(backends)('BloomBitsStore on $name', (backend) => {
     expect(await store.readVectors(3, [])).toEqual([]);
   });
 
+  test('a read over nearby sections skips vectors left under other heads and keeps gaps and misses', async () => {
+    const store = await BloomBitsStore.open(db, { sectionSize: SIZE });
+    for (let s = 0; s < 6; s++) await store.writeSection(s, headOf(s), makeSection(50 + s));
+    const old = store.heads();
+    await store.rollbackTo(1, { sweep: false });
+    // New heads sort below the old ones for some sections and above for others: stale keys on both sides.
+    for (let s = 1; s < 6; s++) {
+      const head = s % 2 === 0 ? new Uint8Array(32).fill(0x01) : new Uint8Array(32).fill(0xfe);
+      head[0] = s;
+      await store.writeSection(s, head, makeSection(90 + s));
+    }
+    const want = (seeds: number[], bit: number) => seeds.map((seed) => makeSection(seed)[bit]);
+    for (const bit of [0, 7, 2047]) {
+      expect(await store.readVectors(bit, [0, 1, 2, 3, 4, 5])).toEqual(want([50, 91, 92, 93, 94, 95], bit));
+      expect(await store.readVectors(bit, [1, 2, 3, 4, 5], old)).toEqual(want([51, 52, 53, 54, 55], bit));
+      expect(await store.readVectors(bit, [0, 2, 3, 5])).toEqual(want([50, 92, 93, 95], bit));
+      expect(await store.readVectors(bit, [3, 3, 1])).toEqual(want([93, 93, 91], bit));
+    }
+    await db.del(vectorKey(7, 3, store.heads()[3]!), VIEW);
+    const err = await rejection(store.readVectors(7, [2, 3, 4]));
+    expect(err).toBeInstanceOf(MissingSectionError);
+    expect(err).toMatchObject({ section: 3, bit: 7 });
+  });
+
   test('a corrupt stored value is CorruptDataError naming bit and section', async () => {
     const store = await BloomBitsStore.open(db, { sectionSize: SIZE });
     await store.writeSection(0, headOf(0), makeSection(50));
