@@ -64,6 +64,9 @@ export async function naiveSpeedup(
   const bloomDb: Db = new ClassicLevel(bloomsDir, VIEW);
   await Promise.all([indexDb.open(), bloomDb.open()]);
   try {
+    // Both freshly written: settle LevelDB's background compactions first, for both sides alike.
+    const all = [new Uint8Array([0]), new Uint8Array([0xff])] as const;
+    await Promise.all([indexDb.compactRange(...all), bloomDb.compactRange(...all)]);
     const store = await BloomBitsStore.open(indexDb, { readOnly: true });
     const { left, right, ratio, a } = await sideBySide(
       rounds,
