@@ -49,8 +49,9 @@ export class IndexController {
   /** Opens (or reopens) the source's stored index. Opening never writes. */
   async open(source: ChainSource = this.state$.value.source): Promise<void> {
     this.cancel();
-    await this.db?.close();
+    // Dropping the index first lets the panels cancel their queries before its db goes away.
     this.patch({ phase: 'opening', source, index: undefined, info: undefined, error: undefined });
+    await this.db?.close();
     try {
       this.db = new Level<Uint8Array, Uint8Array>(source.dbName, {
         keyEncoding: 'view',
@@ -117,8 +118,14 @@ export class IndexController {
   /** Deletes the stored index of the current source. */
   async clear(): Promise<void> {
     this.cancel();
+    this.patch({
+      phase: 'opening',
+      index: undefined,
+      info: undefined,
+      blocksThisLoad: 0,
+      indexMs: undefined,
+    });
     await this.db?.clear();
-    this.patch({ blocksThisLoad: 0, indexMs: undefined });
     await this.open();
   }
 }
