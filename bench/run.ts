@@ -214,7 +214,8 @@ async function rssFigures(): Promise<void> {
     }
     const run = tries.sort((x, y) => x.peak - y.peak)[1]!;
     runs[sections] = run.peak;
-    const note = `shape c at 10%; ${(run.before / MB).toFixed(0)} MB before the query`;
+    const mb = (n: number) => `${(n / MB).toFixed(0)} MB`;
+    const note = `shape c at 10%; ${mb(run.before)} before the query; peaks: private ${mb(run.anon)}, file-backed ${mb(run.file)}`;
     add(below(`peak RSS, query over ${sections} sections`, run.peak / MB, 'MB', RSS_LIMIT_MB, note));
   }
   const growth = runs[STORE_SECTIONS]! / runs[500]!;

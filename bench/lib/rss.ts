@@ -9,8 +9,11 @@ import type { ShapeName } from './shapes.js';
 export interface RssRun {
   /** RSS after opening the store, before the query (bytes). */
   before: number;
-  /** Peak RSS of the whole child process (bytes, getrusage maxrss). */
+  /** Peak RSS of the child process (bytes, Linux VmHWM). */
   peak: number;
+  /** Sampled peaks of its anonymous (private) and file-backed RSS (bytes; 0 off Linux). */
+  anon: number;
+  file: number;
   answer: Answer;
 }
 
