@@ -25,7 +25,9 @@ function blooms(): Uint8Array[] {
 
 const bruteForce = (all: Uint8Array[], groups: number[][][]) => {
   const a = emptyAnswer();
-  all.forEach((bloom, n) => bloomTestGroups(bloom, groups) && addBlock(a, n));
+  all.forEach((bloom, n) => {
+    if (bloomTestGroups(bloom, groups)) addBlock(a, n);
+  });
   return a;
 };
 
