@@ -52,7 +52,7 @@ const wants = (group: string) => !only || only.includes(group);
 const MODE = quick
   ? {
       rateSections: 1000,
-      rounds: 5,
+      rounds: 7,
       chainSections: 20,
       indexRounds: 1,
       naiveRounds: 5,
