@@ -27,6 +27,8 @@ export async function sideBySide<A, B>(
 ): Promise<{ left: number; right: number; ratio: number; a: A; b: B }> {
   let a = await left();
   let b = await right();
+  const first = same(a, b);
+  if (first) throw new WrongAnswerError(first);
   const lt: number[] = [];
   const rt: number[] = [];
   const ratios: number[] = [];
