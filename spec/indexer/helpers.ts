@@ -4,11 +4,11 @@
  * parent links; plus a brute-force matcher over header blooms and a db dump for store comparisons.
  */
 import { keccak_256 } from '@noble/hashes/sha3';
-import type { AbstractLevel } from 'abstract-level';
 import { MemoryLevel } from 'memory-level';
 import { lastValueFrom, type Observable, toArray } from 'rxjs';
 import { bloomIndexes, bloomTestBits, createBloom } from '../../src/bloom/index.js';
 import type { BloomIndex, HeaderSource } from '../../src/bloomIndex.js';
+import type { BloomBitsDb } from '../../src/store/db.js';
 import type { BlockHeader, Log, LogFilter } from '../../src/types/chain.js';
 import { bytesToHex, type Hex, hexToBytes } from '../../src/types/hex.js';
 
@@ -104,8 +104,7 @@ export function bruteMatch(
 }
 
 /** Every key/value of a db as hex pairs, in key order. */
-// biome-ignore lint/suspicious/noExplicitAny: any abstract-level flavour
-export async function dumpDb(db: AbstractLevel<any, any, any>): Promise<[string, string][]> {
+export async function dumpDb(db: Pick<BloomBitsDb, 'iterator'>): Promise<[string, string][]> {
   const out: [string, string][] = [];
   for await (const [k, v] of db.iterator({ keyEncoding: 'view', valueEncoding: 'view' })) {
     out.push([Buffer.from(k as Uint8Array).toString('hex'), Buffer.from(v as Uint8Array).toString('hex')]);

@@ -5,7 +5,7 @@ import { ClassicLevel } from 'classic-level';
 import { BloomBitsStore } from '../../src/store/store.js';
 import { storeRetriever } from '../../src/store/storeRetriever.js';
 import { vectorOf } from '../matcher/helpers.js';
-import { headOf, type LevelDb, memoryDb, VIEW } from '../store/fixtures.js';
+import { asLevelDb, headOf, type LevelDb, memoryDb, VIEW } from '../store/fixtures.js';
 import { type ConformanceWorld, type RetrieverSubject, retrieverConformance } from './conformance.js';
 
 /** Writes the world's sections into a store over `db` and hands out its storeRetriever. */
@@ -34,5 +34,5 @@ retrieverConformance('storeRetriever over memory-level', (w) => subject(memoryDb
 retrieverConformance('storeRetriever over classic-level', async (w) => {
   const dir = await mkdtemp(join(tmpdir(), 'rxbb-retriever-'));
   const db = new ClassicLevel<Uint8Array, Uint8Array>(join(dir, 'db'), VIEW);
-  return subject(db, w, () => rm(dir, { recursive: true, force: true }));
+  return subject(asLevelDb(db), w, () => rm(dir, { recursive: true, force: true }));
 });

@@ -8,6 +8,13 @@ import { prng } from '../helpers/prng.js';
 // biome-ignore lint/suspicious/noExplicitAny: any backend
 export type LevelDb = AbstractLevel<any, any, any>;
 
+/**
+ * Any abstract-level db as a {@link LevelDb}. TypeScript's variance check of AbstractLevel's
+ * self-referential hooks/sublevel types can reject a ClassicLevel or a sublevel depending on the order
+ * files are checked in; the runtime objects are all abstract-level dbs.
+ */
+export const asLevelDb = (db: object): LevelDb => db as LevelDb;
+
 export const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
 /** A fresh in-memory binary db. */

@@ -18,7 +18,7 @@ import {
 import { levelCall, mapLevelError } from '../../src/store/level-errors.js';
 import { bytesToHex, hexToBytes } from '../../src/types/hex.js';
 import { prng as rng } from '../helpers/prng.js';
-import type { LevelDb } from './fixtures.js';
+import { asLevelDb, type LevelDb } from './fixtures.js';
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 const SIZE = 64;
@@ -76,7 +76,7 @@ const backends: Backend[] = [
     create: async () => {
       const dir = await mkdtemp(join(tmpdir(), 'bloombits-store-'));
       dirs.push(dir);
-      return new ClassicLevel<Uint8Array, Uint8Array>(dir, VIEW);
+      return asLevelDb(new ClassicLevel<Uint8Array, Uint8Array>(dir, VIEW));
     },
     cleanup: async () => {
       for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
@@ -350,9 +350,9 @@ describe.each(backends)('BloomBitsStore on $name', (backend) => {
     await store.writeSection(0, headOf(0), vectors);
     expect(await store.readVectors(100, [0])).toEqual([vectors[100]]);
     expect(await db.get(COUNT_KEY, VIEW)).toBeUndefined();
-    expect((await rawKeys(sub)).length).toBe(2048 + 5);
+    expect((await rawKeys(asLevelDb(sub))).length).toBe(2048 + 5);
     await store.rollbackTo(0);
     expect(await store.storedSections()).toBe(0);
-    expect((await rawKeys(sub)).length).toBe(3);
+    expect((await rawKeys(asLevelDb(sub))).length).toBe(3);
   });
 });
