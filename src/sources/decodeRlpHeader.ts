@@ -6,7 +6,7 @@ import { DecodedHeader } from '../indexer/decodedHeader.js';
 import type { BlockHeader } from '../types/chain.js';
 import type { Hex } from '../types/hex.js';
 import { takeBytes } from './byteSlab.js';
-import { keccak256 } from './keccak256.js';
+import { type Keccak256, keccak256 } from './keccakHasher.js';
 import { readRlpPrefix } from './rlpItems.js';
 
 /** Fields of a pre-London header; later forks only append fields. */
@@ -20,9 +20,11 @@ const NUMBER = 8;
  * `geth export` writes it). Only the header item is decoded (its fields walked in place, no
  * copies but the two kept); its hash is keccak256 of its exact encoded bytes. Accepts every
  * header variant (15 fields legacy .. 21 Prague, and longer).
+ * `hash` computes the header hash (default: pure-JS Keccak-256; pass {@link fastKeccak256}'s
+ * for many headers).
  * @throws SourceError on malformed RLP or a header field of the wrong size.
  */
-export function decodeRlpHeader(block: Uint8Array): BlockHeader {
+export function decodeRlpHeader(block: Uint8Array, hash: Keccak256 = keccak256): BlockHeader {
   const outer = readRlpPrefix(block, 0);
   if (outer === null || !outer.list || outer.prefixLength + outer.payloadLength !== block.length) {
     throw new SourceError('block is not a single RLP list');
@@ -34,7 +36,7 @@ export function decodeRlpHeader(block: Uint8Array): BlockHeader {
   if (end > block.length) throw new SourceError('header list runs past the end of the block');
   const headerBytes = block.subarray(start, end);
   const at = fieldsAt(block, start + inner.prefixLength, end);
-  if (at === undefined) return decodeWithRlp(headerBytes);
+  if (at === undefined) return decodeWithRlp(headerBytes, hash);
   if (at.length / 2 < MIN_HEADER_FIELDS) {
     throw new SourceError(`header has ${at.length / 2} fields; at least 15 expected`);
   }
@@ -43,6 +45,7 @@ export function decodeRlpHeader(block: Uint8Array): BlockHeader {
     copy(block.subarray(at[2 * PARENT_HASH]!, at[2 * PARENT_HASH + 1]!)),
     copy(block.subarray(at[2 * LOGS_BLOOM]!, at[2 * LOGS_BLOOM + 1]!)),
     headerBytes,
+    hash,
   );
 }
 
@@ -76,6 +79,7 @@ function toHeader(
   parentHash: Uint8Array,
   logsBloom: Uint8Array,
   headerBytes: Uint8Array,
+  keccak: Keccak256,
 ): BlockHeader {
   if (parentHash.length !== HASH_LENGTH) {
     throw new SourceError(`header parentHash has ${parentHash.length} bytes; ${HASH_LENGTH} expected`);
@@ -87,7 +91,7 @@ function toHeader(
   let n = 0;
   for (const b of number) n = n * 256 + b;
   if (!Number.isSafeInteger(n)) throw new SourceError('header number is beyond 2^53');
-  const hash = keccak256(headerBytes);
+  const hash = keccak(headerBytes);
   return new DecodedHeader(n, hex(hash), hex(parentHash), hex(logsBloom), {
     hash,
     parentHash,
@@ -96,7 +100,7 @@ function toHeader(
 }
 
 /** The slow path for a header with a nested list field: a full RLP decode. */
-function decodeWithRlp(headerBytes: Uint8Array): BlockHeader {
+function decodeWithRlp(headerBytes: Uint8Array, hash: Keccak256): BlockHeader {
   let fields: unknown;
   try {
     fields = RLP.decode(headerBytes);
@@ -113,6 +117,7 @@ function decodeWithRlp(headerBytes: Uint8Array): BlockHeader {
     field(fields, PARENT_HASH, 'parentHash'),
     field(fields, LOGS_BLOOM, 'logsBloom'),
     headerBytes,
+    hash,
   );
 }
 

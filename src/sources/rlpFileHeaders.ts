@@ -5,6 +5,7 @@ import { SourceError } from '../errors.js';
 import { fromAsync } from '../operators/fromAsync.js';
 import type { BlockHeader } from '../types/chain.js';
 import { decodeRlpHeader } from './decodeRlpHeader.js';
+import { fastKeccak256 } from './keccakHasher.js';
 import { readRlpItems } from './rlpItems.js';
 
 /**
@@ -20,12 +21,13 @@ export function rlpFileHeaders(
   } = {},
 ): Observable<BlockHeader> {
   return fromAsync<BlockHeader>(async (emit, signal) => {
+    const hash = await fastKeccak256();
     const stream = addAbortSignal(signal, createReadStream(path, { highWaterMark: 256 * 1024 }));
     try {
       for await (const { bytes, offset } of readRlpItems(stream)) {
         let header: BlockHeader;
         try {
-          header = decodeRlpHeader(bytes);
+          header = decodeRlpHeader(bytes, hash);
         } catch (err) {
           if (!(err instanceof SourceError)) throw err;
           throw new SourceError(`block at byte ${offset}: ${err.message}`, false, { cause: err });
