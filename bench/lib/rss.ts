@@ -11,7 +11,11 @@ export interface RssRun {
   before: number;
   /** Peak RSS of the child process (bytes, Linux VmHWM). */
   peak: number;
-  /** Sampled peaks of its anonymous (private) and file-backed RSS (bytes; 0 off Linux). */
+  /**
+   * Peak private (anonymous) RSS: the larger of its 5 ms samples and VmHWM minus the final
+   * file-backed RSS (both lower bounds of the true peak), and the sampled peak of file-backed
+   * RSS (bytes; 0 off Linux). File-backed pages are mostly LevelDB's mapped table files.
+   */
   anon: number;
   file: number;
   answer: Answer;
@@ -38,10 +42,14 @@ function childScript(): Promise<string> {
   return bundled;
 }
 
-/** Peak RSS of one query of `shape` over `sections` sections of the store in `dir`, in a fresh node process. */
-export async function queryRss(dir: string, sections: number, shape: ShapeName): Promise<RssRun> {
+/**
+ * Peak memory of a query of `shape` over `sections` sections of the store in `dir`, run
+ * `repeat` times in a row (fresh matcher each), in a fresh node process.
+ */
+export async function queryRss(dir: string, sections: number, shape: ShapeName, repeat = 1): Promise<RssRun> {
   const script = await childScript();
-  const { stdout } = await promisify(execFile)(process.execPath, [script, dir, String(sections), shape], {
+  const args = [script, dir, String(sections), shape, String(repeat)];
+  const { stdout } = await promisify(execFile)(process.execPath, args, {
     cwd: join(__dirname, '..', '..'),
     env: { ...process.env, NODE_PATH: join(__dirname, '..', '..', 'node_modules') },
   });
