@@ -114,6 +114,16 @@ async function fill(p: Locator, c: Case, latencyMs: number): Promise<void> {
   await p.getByTestId('f-latency').fill(String(latencyMs));
 }
 
+/** Starts indexing an empty index and waits until it is ready (or failed). */
+async function indexFromEmpty(page: Page): Promise<void> {
+  await page.getByTestId('index-phase').filter({ hasText: 'empty' }).waitFor();
+  await page.getByTestId('index-start').click();
+  await page
+    .getByTestId('index-phase')
+    .filter({ hasText: /^(ready|error)$/ })
+    .waitFor();
+}
+
 async function settled(p: Locator): Promise<string> {
   await p
     .getByTestId('status')
@@ -308,12 +318,7 @@ const available = chromiumAvailable();
 
       await page.getByTestId('rpc-url').fill(chain.url);
       await page.getByTestId('use-rpc').click();
-      await page.getByTestId('index-phase').filter({ hasText: 'empty' }).waitFor();
-      await page.getByTestId('index-start').click();
-      await page
-        .getByTestId('index-phase')
-        .filter({ hasText: /^(ready|error)$/ })
-        .waitFor();
+      await indexFromEmpty(page);
       expect(await text(page, 'index-phase')).toBe('ready');
       expect(await text(page, 'index-head')).toBe(String(head));
 
@@ -345,12 +350,8 @@ const available = chromiumAvailable();
       }, chain.url);
       await page.reload();
       await page.getByTestId('use-provider').click();
-      await page.getByTestId('index-phase').filter({ hasText: 'empty' }).waitFor();
-      await page.getByTestId('index-start').click();
-      await page
-        .getByTestId('index-phase')
-        .filter({ hasText: /^(ready|error)$/ })
-        .waitFor();
+      await indexFromEmpty(page);
+      expect(await text(page, 'index-phase')).toBe('ready');
       expect(await text(page, 'index-head')).toBe(String(head));
       await fill(p, byToken, 0);
       await p.getByTestId('run').click();
