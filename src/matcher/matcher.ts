@@ -43,7 +43,10 @@ export interface MatcherOptions {
    * 16,384 vectors of 4,096-block sections): 32 MiB kept a streaming query's vectors alive long
    * enough for V8 to promote them to the old generation (~10% more CPU per query); 8 MiB still
    * holds twice what a 30-bit query has in flight, so concurrent queries that drift apart a
-   * little still share their reads, and a repeated narrow query still fits.
+   * little still share their reads, and a repeated narrow query still fits. In process memory
+   * a full cache costs about three times its bound (array headers, map, and the evicted arrays
+   * V8 collects late): one 30-bit query over 5,000 sections peaked at 81 MB of private memory
+   * with 0, 105 MB with 8 MiB and 169 MB with 32 MiB.
    */
   cacheBytes?: number;
   /**
