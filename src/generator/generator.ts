@@ -1,7 +1,6 @@
 import { BLOOM_BIT_LENGTH, BLOOM_BYTE_LENGTH } from '../constants.js';
 import { GeneratorError } from '../errors.js';
 import { isSectionSize, SECTION_SIZE_RULE } from '../types/sectionSize.js';
-import { LITTLE_ENDIAN, transposeGroup } from './transpose.js';
 
 /**
  * Rotates the blooms of one section into 2048 bit vectors: bloom bit v of the
@@ -9,9 +8,9 @@ import { LITTLE_ENDIAN, transposeGroup } from './transpose.js';
  * `0x80 >> (o & 7)`, MSB-first). One generator builds one section.
  *
  * Blooms are staged in groups of 8 blocks; each group is turned into one byte
- * of every vector by 8x8 bit-matrix transposes done four at a time on 32-bit
- * words ({@link transposeGroup}), so the cost per block is flat and small for
- * both sparse and dense blooms. All vectors live in one contiguous buffer.
+ * of every vector by 8x8 bit-matrix transposes (one per bloom byte column,
+ * skipped when the column is zero), so the cost per block is flat and small
+ * for both sparse and dense blooms. All vectors live in one contiguous buffer.
  */
 export class BloomBitsGenerator {
   /** Blocks per section (a positive multiple of 8). */
@@ -21,8 +20,6 @@ export class BloomBitsGenerator {
   private readonly data: Uint8Array;
   /** The blooms of the current group of 8 blocks, 256 bytes each, until they are transposed. */
   private readonly staging = new Uint8Array(8 * BLOOM_BYTE_LENGTH);
-  /** The same staging bytes read as 32-bit words (4 bloom bytes per load). */
-  private readonly stagedWords = new Int32Array(this.staging.buffer);
   private next = 0;
 
   /** @throws GeneratorError unless `sectionSize` is a valid section size ({@link isSectionSize}). */
@@ -60,9 +57,61 @@ export class BloomBitsGenerator {
       throw new GeneratorError(`a bloom must be ${BLOOM_BYTE_LENGTH} bytes`);
     }
     this.staging.set(bloom, (index & 7) << 8);
-    if ((index & 7) === 7)
-      transposeGroup(this.stagedWords, this.data, this.vectorLength, index >>> 3, LITTLE_ENDIAN);
+    if ((index & 7) === 7) this.flush(index >>> 3);
     this.next = index + 1;
+  }
+
+  /**
+   * Transposes the 8 staged blooms into byte `group` of every vector. For bloom
+   * byte j, row r is block 8*group + r (mask 0x80 >> r) and column c is bloom
+   * bit 8*(255-j) + (7-c); the output byte for column c is that vector's byte.
+   */
+  private flush(group: number): void {
+    const st = this.staging;
+    const data = this.data;
+    const vlen = this.vectorLength;
+    for (let j = 0; j < BLOOM_BYTE_LENGTH; j++) {
+      const b0 = st[j]!;
+      const b1 = st[256 + j]!;
+      const b2 = st[512 + j]!;
+      const b3 = st[768 + j]!;
+      const b4 = st[1024 + j]!;
+      const b5 = st[1280 + j]!;
+      const b6 = st[1536 + j]!;
+      const b7 = st[1792 + j]!;
+      if ((b0 | b1 | b2 | b3 | b4 | b5 | b6 | b7) === 0) continue;
+      // 8x8 bit transpose in two 32-bit halves (Hacker's Delight, transpose8).
+      let x = (b0 << 24) | (b1 << 16) | (b2 << 8) | b3;
+      let y = (b4 << 24) | (b5 << 16) | (b6 << 8) | b7;
+      let t = (x ^ (x >>> 7)) & 0x00aa00aa;
+      x = x ^ t ^ (t << 7);
+      t = (y ^ (y >>> 7)) & 0x00aa00aa;
+      y = y ^ t ^ (t << 7);
+      t = (x ^ (x >>> 14)) & 0x0000cccc;
+      x = x ^ t ^ (t << 14);
+      t = (y ^ (y >>> 14)) & 0x0000cccc;
+      y = y ^ t ^ (t << 14);
+      t = (x & 0xf0f0f0f0) | ((y >>> 4) & 0x0f0f0f0f);
+      y = ((x << 4) & 0xf0f0f0f0) | (y & 0x0f0f0f0f);
+      x = t;
+      // Column c (bloom bit 7-c of byte j) is vector 8*(255-j) + 7 - c.
+      let at = ((BLOOM_BYTE_LENGTH - 1 - j) * 8 + 7) * vlen + group;
+      data[at] = x >>> 24;
+      at -= vlen;
+      data[at] = x >>> 16;
+      at -= vlen;
+      data[at] = x >>> 8;
+      at -= vlen;
+      data[at] = x;
+      at -= vlen;
+      data[at] = y >>> 24;
+      at -= vlen;
+      data[at] = y >>> 16;
+      at -= vlen;
+      data[at] = y >>> 8;
+      at -= vlen;
+      data[at] = y;
+    }
   }
 
   /**
