@@ -65,6 +65,36 @@ describe('BloomBitsGenerator rotation', () => {
     }
   });
 
+  test('large sections (vectors spread over several buffers) agree with a bit-by-bit rotation', () => {
+    // 1024 / 4096 / 32768 blocks: 8 / 16 / 128 chunks of vectors, so every chunk boundary is crossed.
+    fc.assert(
+      fc.property(
+        fc.constantFrom(1024, 4096, 32768),
+        fc.array(fc.nat(2047), { minLength: 1, maxLength: 20 }),
+        fc.integer(),
+        (size, bits, seed) => {
+          const naive = Array.from({ length: 2048 }, () => new Uint8Array(size / 8));
+          const gen = new BloomBitsGenerator(size);
+          let x = seed | 1;
+          for (let o = 0; o < size; o++) {
+            // A cheap xorshift picks each block's bits from `bits`.
+            x ^= x << 13;
+            x ^= x >>> 17;
+            x ^= x << 5;
+            const mine = bits.filter((_, i) => (x >>> i) & 1);
+            for (const v of mine) naive[v]![o >> 3]! |= 0x80 >> (o & 7);
+            gen.addBloom(o, bloomWith(mine));
+          }
+          const vecs = gen.vectors();
+          for (let v = 0; v < 2048; v++) {
+            if (!vecs[v]!.every((b, i) => b === naive[v]![i])) throw new Error(`vector ${v} differs`);
+          }
+        },
+      ),
+      { numRuns: 6 },
+    );
+  });
+
   test('reports progress', () => {
     const gen = new BloomBitsGenerator(8);
     expect(gen.vectorLength).toBe(1);
