@@ -66,7 +66,7 @@ describe('BloomBitsGenerator rotation', () => {
   });
 
   test('large sections (vectors spread over several buffers) agree with a bit-by-bit rotation', () => {
-    // 1024 / 4096 / 32768 blocks: 8 / 16 / 128 chunks of vectors, so every chunk boundary is crossed;
+    // 1024 / 4096 / 32768 blocks: 4 / 16 / 128 chunks of vectors, so every chunk boundary is crossed;
     // 1032: vectors of 129 bytes, 256 to a chunk.
     fc.assert(
       fc.property(
