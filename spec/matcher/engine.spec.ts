@@ -2,6 +2,7 @@ import { finalize, lastValueFrom, Observable, take } from 'rxjs';
 import { RetrievalEngine } from '../../src/matcher/engine.js';
 import { createMatcher } from '../../src/matcher/matcher.js';
 import type { RetrievalTask } from '../../src/matcher/types.js';
+import { hangingRetriever } from './helpers.js';
 
 const SIZE = 8;
 
@@ -27,10 +28,7 @@ describe('RetrievalEngine', () => {
   it('a query leaving while another keeps the loop alive withdraws all its waits at once: no call after unsubscribe', () => {
     const tasks: RetrievalTask[] = [];
     const m = createMatcher({
-      retriever: (t) => {
-        tasks.push(t);
-        return new Promise(() => undefined);
-      },
+      retriever: hangingRetriever(tasks),
       sectionSize: SIZE,
       workers: 2,
       batch: 1,

@@ -67,6 +67,14 @@ export function droppingRetriever(inner: Retriever, seed: number, rate = 0.25): 
     );
 }
 
+/** Records every task in `tasks` and never answers (each call stays in flight until aborted). */
+export function hangingRetriever(tasks: RetrievalTask[]): Retriever {
+  return (task) => {
+    tasks.push(task);
+    return new Promise(() => undefined);
+  };
+}
+
 /** Records every retriever call and every (bit, section) pair asked for. */
 export class CountingRetriever {
   readonly tasks: RetrievalTask[] = [];

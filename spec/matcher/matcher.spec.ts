@@ -7,6 +7,7 @@ import {
   CountingRetriever,
   delayedRetriever,
   type Groups,
+  hangingRetriever,
   oracle,
   randomWorld,
   syncRetriever,
@@ -217,10 +218,7 @@ describe('matcher: lazy, bounded, cancellable', () => {
   it('unsubscribe aborts the signal of in-flight tasks; no retriever call starts afterwards', async () => {
     const tasks: RetrievalTask[] = [];
     const m = createMatcher({
-      retriever: (t) => {
-        tasks.push(t);
-        return new Promise(() => undefined);
-      },
+      retriever: hangingRetriever(tasks),
       sectionSize: SIZE,
       workers: 3,
       batch: 1,
