@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { andBytes, andInto, anySet, orAndInto, orBytes, orInto } from '../../src/bitutil/index.js';
+import { andAny } from '../../src/bitutil/ops.js';
 
 /** Places `bytes` at byte offset `offset` of a fresh buffer, to exercise aligned and unaligned views. */
 function at(bytes: Uint8Array, offset: number): Uint8Array {
@@ -116,5 +117,47 @@ describe('orAndInto', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('andAny', () => {
+  test('is true exactly when first & every vector has a bit set, any alignment and count', () => {
+    // Sparse bytes, so the AND is often all zero and the answer really varies.
+    const sparse = (len: number) =>
+      fc.array(fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 255 })), {
+        minLength: len,
+        maxLength: len,
+      });
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 0, max: 70 })
+          .chain((len) =>
+            fc.tuple(sparse(len), fc.array(sparse(len + 3), { minLength: 0, maxLength: 3 }), offset, offset),
+          ),
+        ([first0, vs0, of, ov]) => {
+          const first = at(Uint8Array.from(first0), of);
+          const vs = vs0.map((v) => at(Uint8Array.from(v), ov));
+          let expected = false;
+          for (let i = 0; i < first.length; i++) {
+            let x = first[i]!;
+            for (const v of vs) x &= v[i]!;
+            if (x !== 0) expected = true;
+          }
+          expect(andAny(first, vs)).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a single set bit in the last word or the tail is found', () => {
+    for (const len of [16, 17, 512]) {
+      const a = new Uint8Array(len).fill(0xff);
+      const b = new Uint8Array(len);
+      b[len - 1] = 0x01;
+      expect(andAny(a, [a, b])).toBe(true);
+      expect(andAny(a, [b, b.map((x) => x ^ 0x01)])).toBe(false);
+    }
   });
 });

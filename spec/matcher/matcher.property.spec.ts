@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { lastValueFrom, type Observable, take, toArray } from 'rxjs';
 import { createMatcher, type MatcherOptions } from '../../src/matcher/matcher.js';
+import { planGroup } from '../../src/matcher/subMatch.js';
 import {
   blockMatches,
   CountingRetriever,
@@ -172,6 +173,63 @@ describe('matcher vs brute-force oracle', () => {
           }
         },
       ),
+      RUNS,
+    );
+  });
+
+  it("two stages: a clause's last bit is read exactly where the rest of its clause left a block", async () => {
+    // Sparse worlds, so two bits often AND to nothing in a 64-block section.
+    const sparseArb = fc.record({
+      seed: fc.integer(),
+      density: fc.double({ min: 0.02, max: 0.3, noNaN: true }),
+      groups: fc.array(
+        fc.array(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 3 }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        { minLength: 1, maxLength: 2 },
+      ),
+      fromBlock: fc.integer({ min: 0, max: 1500 }),
+      length: fc.integer({ min: 0, max: 1500 }),
+      batch: fc.constantFrom(1, 4, 16),
+    });
+    await fc.assert(
+      fc.asyncProperty(sparseArb, async ({ seed, density, groups, fromBlock, length, batch }) => {
+        const sectionSize = 64;
+        const world = randomWorld(seed, density);
+        const counting = new CountingRetriever(syncRetriever(world, sectionSize));
+        const m = createMatcher({ retriever: counting.retriever, sectionSize, batch });
+        const toBlock = fromBlock + length;
+        expect(await collect(m.matchBits(groups, { fromBlock, toBlock }))).toEqual(
+          oracle(world, groups, fromBlock, toBlock),
+        );
+        expect(counting.duplicates()).toEqual([]);
+        // The model: group k reads its first stage where groups 0..k-1 left a block, and a
+        // clause's last bit where groups 0..k-1 and the clause's other bits left one.
+        const expected = new Set<string>();
+        for (let s = Math.floor(fromBlock / sectionSize); s <= Math.floor(toBlock / sectionSize); s++) {
+          const lo = Math.max(fromBlock, s * sectionSize);
+          const hi = Math.min(toBlock, s * sectionSize + sectionSize - 1);
+          const some = (test: (n: number) => boolean) => {
+            for (let n = lo; n <= hi; n++) if (test(n)) return true;
+            return false;
+          };
+          for (let k = 0; k < groups.length; k++) {
+            const before = groups.slice(0, k);
+            if (!some((n) => blockMatches(world, before, n))) break;
+            const plan = planGroup(groups[k]!);
+            for (const bit of plan.first) expected.add(`${bit}:${s}`);
+            groups[k]!.forEach((_clause, c) => {
+              const t = plan.tails[c]!;
+              if (t < 0) return;
+              const head = plan.heads[c]!.map((j) => plan.first[j]!);
+              if (some((n) => blockMatches(world, before, n) && head.every((bit) => world(bit, n))))
+                expected.add(`${plan.last[t]!}:${s}`);
+            });
+          }
+        }
+        expect([...counting.pairs.keys()].sort()).toEqual([...expected].sort());
+      }),
       RUNS,
     );
   });

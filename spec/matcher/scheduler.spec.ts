@@ -49,6 +49,17 @@ describe('scheduleBit (marbles)', () => {
     });
   });
 
+  it('an empty batch asks nothing and is answered in its turn', () => {
+    ts.run(({ hot, cold, expectObservable }) => {
+      const a = hot('----(a|)', { a: [V(0)] });
+      const { registry, asked } = fakeRegistry({ '0': a });
+      const sections = cold('-ab-|', { a: [0], b: [] });
+      expectObservable(sections.pipe(scheduleBit(registry, 3))).toBe('----(ab|)', { a: [V(0)], b: [] });
+      ts.flush();
+      expect(asked).toEqual([{ bit: 3, sections: [0] }]);
+    });
+  });
+
   it('asks as soon as a batch arrives (requests overlap), emits each when its head is ready', () => {
     ts.run(({ hot, expectObservable, expectSubscriptions }) => {
       const a = hot('----(a|)', { a: [V(0)] });

@@ -3,7 +3,7 @@ import { defer, type Observable, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { combineGroup } from '../../src/matcher/combine.js';
 import type { VectorRegistry } from '../../src/matcher/scheduler.js';
-import { subMatch } from '../../src/matcher/subMatch.js';
+import { planGroup, subMatch } from '../../src/matcher/subMatch.js';
 import type { SectionBatch } from '../../src/matcher/types.js';
 
 const b = (...bytes: number[]) => Uint8Array.from(bytes);
@@ -163,6 +163,43 @@ describe('combineGroup: word-aligned vectors', () => {
   });
 });
 
+describe('planGroup', () => {
+  it("reads every bit but a clause's last first, and the last bits second", () => {
+    expect(planGroup([[7, 9, 5]])).toEqual({
+      first: [7, 9],
+      last: [5],
+      clauseBits: [[0, 1, 2]],
+      heads: [[0, 1]],
+      tails: [0],
+    });
+  });
+
+  it('a one-bit clause, or a last bit the first stage reads anyway, is read whole in the first stage', () => {
+    const plan = planGroup([[3], [1, 2, 4], [4, 3, 1], [6, 2, 4]]);
+    expect(plan.first).toEqual([3, 1, 2, 4, 6]);
+    // [1, 2, 4]: 4 is read first for [4, 3, 1]; [4, 3, 1]: 1 likewise; [6, 2, 4] too.
+    expect(plan.last).toEqual([]);
+    expect(plan.tails).toEqual([-1, -1, -1, -1]);
+    expect(plan.clauseBits).toEqual([[0], [1, 2, 3], [3, 0, 1], [4, 2, 3]]);
+  });
+
+  it('clauses that end in the same bit share its second-stage read', () => {
+    const plan = planGroup([
+      [1, 2, 9],
+      [3, 4, 9],
+      [5, 6, 8],
+    ]);
+    expect(plan.first).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(plan.last).toEqual([9, 8]);
+    expect(plan.tails).toEqual([0, 0, 1]);
+    expect(plan.clauseBits).toEqual([
+      [0, 1, 6],
+      [2, 3, 6],
+      [4, 5, 7],
+    ]);
+  });
+});
+
 describe('subMatch', () => {
   let ts: TestScheduler;
   beforeEach(() => {
@@ -216,6 +253,53 @@ describe('subMatch', () => {
       expectObservable(out).toBe('a|', { a: { sections: [0], bitsets: [b(0b1100_0000)] } });
     });
     expect(reg.asked.filter((k) => k.startsWith('2:'))).toEqual(['2:0']);
+  });
+
+  it("reads a clause's last bit only for sections its other bits left alive", () => {
+    // bit 5: section 0 all ones, section 1 nothing; bit 6 everywhere 0xf0; bit 7 everywhere 0x3c.
+    const reg = new ReadyRegistry((bit, section) =>
+      b(bit === 5 ? (section === 1 ? 0 : 0xff) : bit === 6 ? 0xf0 : 0x3c),
+    );
+    ts.run(({ cold, expectObservable }) => {
+      const batch = { sections: [0, 1, 2], bitsets: [b(0xff), b(0xff), b(0x0f)] };
+      // section 2: incoming 0x0f ∧ 5 ∧ 6 = 0, so neither is asked for bit 7
+      const out = cold('a|', { a: batch }).pipe(subMatch(reg, [[5, 6, 7]]));
+      expectObservable(out).toBe('a|', { a: { sections: [0], bitsets: [b(0x30)] } });
+    });
+    expect(reg.asked.filter((k) => k.startsWith('7:'))).toEqual(['7:0']);
+    expect(reg.asked.filter((k) => !k.startsWith('7:')).sort()).toEqual([
+      '5:0',
+      '5:1',
+      '5:2',
+      '6:0',
+      '6:1',
+      '6:2',
+    ]);
+  });
+
+  it('the second stage waits for the first, and batches stay in order', () => {
+    const asked: string[] = [];
+    ts.run(({ cold, expectObservable }) => {
+      // Bit 5 is all ones but in section 2; bits 1 and 2 as in `pattern`. Each ask answers 2 frames later.
+      const vectorOf = (bit: number, s: number) => b(bit === 5 ? (s === 2 ? 0 : 0xff) : pattern[bit]!);
+      const reg: VectorRegistry = {
+        vectors: (bit, sections) =>
+          defer(() => {
+            asked.push(`${bit}:${sections.join(',')}@${ts.now()}`);
+            return cold('--(a|)', { a: sections.map((s) => vectorOf(bit, s)) });
+          }),
+      };
+      const batches = cold('a-b|', {
+        a: { sections: [0], bitsets: [b(0xff)] },
+        b: { sections: [2], bitsets: [b(0xff)] },
+      });
+      // a: 5 ∧ 1 at frame 2, then bit 2 at frame 4. b: 5 ∧ 1 = 0 at frame 4, nothing more to read.
+      expectObservable(batches.pipe(subMatch(reg, [[5, 1, 2]]))).toBe('----(ab|)', {
+        a: { sections: [0], bitsets: [b(0b1100_0000)] },
+        b: { sections: [], bitsets: [] },
+      });
+    });
+    expect(asked.sort()).toEqual(['1:0@0', '1:2@2', '2:0@2', '5:0@0', '5:2@2']);
   });
 
   it('a group that rules out everything still passes empty batches along', () => {

@@ -87,6 +87,34 @@ export function orAndInto(out: Uint8Array, first: Uint8Array, vs: readonly Uint8
   return any;
 }
 
+/**
+ * True when `first & vs[0] & vs[1] & ...` has any bit set over the first `first.length`
+ * bytes (every vector at least that long): a clause's partial AND, tested without being
+ * written anywhere. Stops at the first non-zero word, so a dense answer costs a few words.
+ */
+export function andAny(first: Uint8Array, vs: readonly Uint8Array[]): boolean {
+  const n = first.length;
+  let i = 0;
+  if (vs.length === 2 && n >= 16) {
+    const a = vs[0]!;
+    const b = vs[1]!;
+    if (((first.byteOffset | a.byteOffset | b.byteOffset) & 3) === 0) {
+      const w = n >>> 2;
+      const f32 = words(first, w);
+      const a32 = words(a, w);
+      const b32 = words(b, w);
+      for (let k = 0; k < w; k++) if ((f32[k]! & a32[k]! & b32[k]!) !== 0) return true;
+      i = w << 2;
+    }
+  }
+  for (; i < n; i++) {
+    let x = first[i]!;
+    for (let j = 0; j < vs.length && x !== 0; j++) x &= vs[j]![i]!;
+    if (x !== 0) return true;
+  }
+  return false;
+}
+
 /** dst[i] &= src[i] for the common length (in-place AND); returns the number of bytes touched. */
 export function andInto(dst: Uint8Array, src: Uint8Array): number {
   return andBytes(dst, dst, src);

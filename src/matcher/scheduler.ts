@@ -48,6 +48,12 @@ export function scheduleBit(
         next: (sections) => {
           const slot: Slot = { vectors: undefined, subscription: undefined };
           slots.push(slot);
+          if (sections.length === 0) {
+            // Nothing to read (e.g. a clause's last bit where its other bits left no block).
+            slot.vectors = [];
+            flush();
+            return;
+          }
           slot.subscription = registry.vectors(bit, sections).subscribe({
             next: (vectors) => {
               slot.vectors = vectors;
