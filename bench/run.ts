@@ -219,7 +219,7 @@ async function rssFigures(): Promise<void> {
     // The bound is on private memory: the file-backed pages are LevelDB's mapped table files
     // (and node's own code), page cache that grows with the part of the store a query touches,
     // up to the store's size, and that the kernel reclaims under pressure.
-    const note = `shape c at 10%; ${mb(run.before)} RSS before the query; peak RSS ${mb(run.peak)} incl. file-backed ${mb(run.file)} (mapped LevelDB tables + node)`;
+    const note = `shape c at 10%; ${mb(run.before)} RSS before the query; peak RSS ${mb(run.peak)}: private ${mb(run.anon)} (V8 heap ≤ ${mb(run.heap)}, its young generation ≤ ${mb(run.young)}; ArrayBuffers ≤ ${mb(run.buffers)}), file-backed ${mb(run.file)} (mapped LevelDB tables ${mb(run.tables)}, node's code and libraries ${mb(run.file - run.tables)})`;
     // The issue's figure as it was asked for (whole RSS, mapped files included), kept beside ours.
     add(below(`peak RSS, query over ${sections} sections`, run.peak / MB, 'MB', RSS_LIMIT_MB, note));
     add(

@@ -18,6 +18,12 @@ export interface RssRun {
    */
   anon: number;
   file: number;
+  /** Resident pages of LevelDB's mapped table files at the end of the query (part of `file`; 0 off Linux). */
+  tables: number;
+  /** Sampled peaks: V8's heap (committed), its young generation, and ArrayBuffer contents (bytes). */
+  heap: number;
+  young: number;
+  buffers: number;
   answer: Answer;
 }
 

@@ -5,10 +5,33 @@
  * (default 1; a fresh matcher each time), prints one JSON line.
  */
 import { readFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import * as api from '../../src/index.js';
 import type { Answer } from './answer.js';
 import { openStore, pipelineQuery } from './engine.js';
+import type { RssRun } from './rss.js';
 import { SHAPES } from './shapes.js';
+
+/**
+ * Resident bytes of LevelDB's table files (`.ldb`, `.sst`) mapped into this process, from
+ * /proc/self/smaps (0 off Linux). LevelDB maps every table it opens (up to 1,000 on 64-bit)
+ * and unmaps it only when its table cache drops it or the db closes.
+ */
+function mappedTables(): number {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/smaps', 'utf8');
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  let table = false;
+  for (const line of text.split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) table = /\.(ldb|sst)$/.test(line);
+    else if (table && line.startsWith('Rss:')) total += Number(/(\d+) kB/.exec(line)?.[1] ?? 0) * 1024;
+  }
+  return total;
+}
 
 /** Fields of /proc/self/status in bytes (Linux), or undefined elsewhere. */
 function status(): Record<'VmHWM' | 'RssAnon' | 'RssFile', number> | undefined {
@@ -32,8 +55,17 @@ async function main(): Promise<void> {
   let sampled = before;
   let anon = 0;
   let file = 0;
+  // Where the private part goes: V8's heap (and its young generation) and ArrayBuffer contents.
+  let heap = 0;
+  let young = 0;
+  let buffers = 0;
   const sample = () => {
-    sampled = Math.max(sampled, process.memoryUsage().rss);
+    const m = process.memoryUsage();
+    sampled = Math.max(sampled, m.rss);
+    heap = Math.max(heap, m.heapTotal);
+    buffers = Math.max(buffers, m.arrayBuffers);
+    for (const space of getHeapSpaceStatistics())
+      if (space.space_name === 'new_space') young = Math.max(young, space.physical_space_size);
     const s = status();
     if (s) {
       anon = Math.max(anon, s.RssAnon);
@@ -61,8 +93,12 @@ async function main(): Promise<void> {
   // The 5 ms samples can miss the private peak; LevelDB's mappings stay until close, so
   // file-backed RSS only grows and VmHWM minus its final value is another lower bound.
   if (end) anon = Math.max(anon, end.VmHWM - end.RssFile);
+  // Tables stay mapped while open, so their pages only grow unless the table cache evicts one:
+  // the final count (before close) is their peak, or a lower bound of it.
+  const tables = mappedTables();
   await db.close();
-  process.stdout.write(`${JSON.stringify({ before, peak, anon, file, answer })}\n`);
+  const figures: Omit<RssRun, 'answer'> = { before, peak, anon, file, tables, heap, young, buffers };
+  process.stdout.write(`${JSON.stringify({ ...figures, answer })}\n`);
 }
 
 main().catch((e) => {
