@@ -1,5 +1,6 @@
 import { defer, map, type OperatorFunction, scan } from 'rxjs';
 import { RetrievalError } from '../errors.js';
+import { VectorKeyMap } from './vectorKeyMap.js';
 
 /** A retrieval task as the distributor hands it out. */
 export interface DistributedTask {
@@ -88,18 +89,18 @@ interface Backoff {
 /** The distributor's state: the one owner of wanted, queued, in-flight and backing-off work. */
 interface State {
   /** Keys someone waits for (requested, not cancelled, delivered or failed). */
-  readonly wanted: Set<number>;
+  readonly wanted: VectorKeyMap<true>;
   /** Sorted sections waiting for a worker, per bit. */
   readonly queues: Map<number, number[]>;
   /** When each queue last got a task or was created (for `wait`). */
   readonly since: Map<number, number>;
   readonly tasks: Map<number, Task>;
   /** Key → id of the task fetching it. */
-  readonly inFlight: Map<number, number>;
+  readonly inFlight: VectorKeyMap<number>;
   readonly backoffs: Set<Backoff>;
-  readonly backingOff: Map<number, Backoff>;
+  readonly backingOff: VectorKeyMap<Backoff>;
   /** "Missing" answers so far per key. */
-  readonly attempts: Map<number, number>;
+  readonly attempts: VectorKeyMap<number>;
   idle: number;
   nextId: number;
   step: DistributorStep;
@@ -145,14 +146,14 @@ export function distributor(
 
 function initial(workers: number): State {
   return {
-    wanted: new Set(),
+    wanted: new VectorKeyMap(),
     queues: new Map(),
     since: new Map(),
     tasks: new Map(),
-    inFlight: new Map(),
+    inFlight: new VectorKeyMap(),
     backoffs: new Set(),
-    backingOff: new Map(),
-    attempts: new Map(),
+    backingOff: new VectorKeyMap(),
+    attempts: new VectorKeyMap(),
     idle: workers,
     nextId: 0,
     step: EMPTY_STEP,
@@ -170,7 +171,7 @@ function reduce(state: State, event: DistributorEvent, options: DistributorOptio
       const fresh: number[] = [];
       for (const section of event.sections) {
         const key = vectorKey(event.bit, section);
-        state.wanted.add(key);
+        state.wanted.set(key, true);
         // (size checks first: the common case has nothing in flight or backing off for this key)
         if (
           (state.inFlight.size === 0 || !state.inFlight.has(key)) &&

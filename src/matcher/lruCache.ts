@@ -1,3 +1,5 @@
+import { VectorKeyMap } from './vectorKeyMap.js';
+
 interface Node {
   key: number;
   value: Uint8Array;
@@ -13,7 +15,7 @@ interface Node {
  * `next()` walks past them.)
  */
 export class LruCache {
-  private readonly map = new Map<number, Node>();
+  private readonly map = new VectorKeyMap<Node>();
   private oldest: Node | undefined;
   private newest: Node | undefined;
   private total = 0;

@@ -1,6 +1,7 @@
 import { Observable, queueScheduler, Subject, type Subscriber } from 'rxjs';
 import { type Delivery, type Failure, vectorKey } from './distributor.js';
 import { LruCache } from './lruCache.js';
+import { VectorKeyMap } from './vectorKeyMap.js';
 
 /** What the share tells the distributor: someone waits for these (bit, section)s now, or nobody does any more. */
 export type WantEvent =
@@ -82,7 +83,7 @@ function clearWaits(entry: Entry): void {
  */
 export class VectorShare {
   private readonly cache: LruCache;
-  private readonly pending = new Map<number, Entry>();
+  private readonly pending = new VectorKeyMap<Entry>();
   private changed: Entry[] = [];
   private scheduled = false;
   private readonly wants = new Subject<WantEvent>();
