@@ -53,15 +53,38 @@ function wrap(db: Db, opts: { delayMs?: number; failAt?: number; writes?: string
         };
       }
       if (WRITES.has(prop as string)) {
-        return (...args: unknown[]) => {
-          opts.writes?.push(prop as string);
+        /** Counts one write; the error to fail it with once `failAt` is reached. */
+        const crash = (what: string): Error | undefined => {
+          opts.writes?.push(what);
           if (opts.failAt !== undefined && ++writes >= opts.failAt) {
-            return Promise.reject(new Error(`simulated crash at write ${writes}`));
+            return new Error(`simulated crash at write ${writes}`);
           }
+          return undefined;
+        };
+        return (...args: unknown[]) => {
+          if (prop === 'batch' && args.length === 0) return chained(value.apply(target, args), crash);
+          const error = crash(prop as string);
+          if (error !== undefined) return Promise.reject(error);
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       }
       return value.bind(target);
+    },
+  });
+}
+
+/** A chained batch whose `write()` is the write that may crash (the batch is then closed unwritten). */
+function chained<B extends object>(batch: B, crash: (what: string) => Error | undefined): B {
+  return new Proxy(batch, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      if (prop !== 'write') return value.bind(target);
+      return (...args: unknown[]) => {
+        const error = crash('batch');
+        if (error === undefined) return value.apply(target, args);
+        return (target as { close(): Promise<void> }).close().then(() => Promise.reject(error));
+      };
     },
   });
 }

@@ -19,6 +19,7 @@ import {
 import { assertOpen, levelCall } from './level-errors.js';
 import { checkSectionSize, readMeta, resolveSectionSize } from './meta.js';
 import { type VerifyOptions, type VerifyReport, verifyStore } from './verify.js';
+import { writeBatch } from './writeBatch.js';
 
 export type { BloomBitsDb } from './db.js';
 
@@ -189,7 +190,7 @@ export class BloomBitsStore<D extends BloomBitsDb = BloomBitsDb> {
         ops.push({ type: 'put', key: CHECKSUM_FROM_KEY, value: encodeUint64(section) });
       }
       ops.push(...extraOps);
-      await levelCall(() => this.db.batch(ops, VIEW));
+      await writeBatch(this.db, ops);
       this.sizeStored = true;
       this.checksumFrom ??= section;
       this.headList = Object.freeze([...this.headList, head]);
