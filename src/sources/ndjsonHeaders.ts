@@ -3,6 +3,7 @@ import type { Observable } from 'rxjs';
 import { SourceError } from '../errors.js';
 import { fromAsync } from '../operators/fromAsync.js';
 import type { BlockHeader } from '../types/chain.js';
+import { readOnWorker, useWorker } from './headerWorker.js';
 import { parseHeaderJson } from './parseHeaderJson.js';
 import { readChunks } from './readLines.js';
 import { scanHeaderLine } from './scanHeaderLine.js';
@@ -30,28 +31,27 @@ export function ndjsonHeaders(
   path: string,
   options: {
     /** Told the bytes of the file read so far (for progress). */ onRead?: (position: number) => void;
+    /**
+     * Read, gunzip and scan on a worker thread, so the main thread only builds the headers
+     * (default: for files of 2 MiB and more). Same headers, same errors either way.
+     */
+    worker?: boolean;
   } = {},
 ): Observable<BlockHeader> {
   return fromAsync<BlockHeader>(async (emit, signal) => {
+    if (await useWorker(path, options.worker)) {
+      const line = (lineNumber: number, bytes: Uint8Array): BlockHeader | undefined => {
+        const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+        return readLine(path, lineNumber, b, 0, b.length);
+      };
+      await readOnWorker({ kind: 'ndjson', path, line, onRead: options.onRead }, emit, signal);
+      return;
+    }
     let lineNumber = 0;
     /** Reads the line `b[start, end)` (without its newline) and emits its header, if it is not blank. */
     const line = (b: Buffer, start: number, end: number): void => {
-      lineNumber++;
-      const fast = scanHeaderLine(b, start, end);
-      if (fast !== undefined) {
-        emit(fast);
-        return;
-      }
-      if (end > start && b[end - 1] === CR) end--; // as readline: "\r\n" ends a line
-      const text = b.toString('utf8', start, end);
-      if (text.trim() === '') return;
-      let header: BlockHeader;
-      try {
-        header = parseHeaderJson(JSON.parse(text));
-      } catch (err) {
-        throw new SourceError(`${path}:${lineNumber}: ${(err as Error).message}`, false, { cause: err });
-      }
-      emit(header);
+      const header = readLine(path, ++lineNumber, b, start, end);
+      if (header !== undefined) emit(header);
     };
     try {
       /** The start of a line that continues in the next chunk. */
@@ -89,4 +89,27 @@ export function ndjsonHeaders(
       throw new SourceError(`${path}: ${(err as Error).message}`, false, { cause: err });
     }
   });
+}
+
+/**
+ * The header of line `lineNumber`, `b[start, end)` (without its newline): scanned, else parsed
+ * with JSON.parse; undefined for a blank line. @throws SourceError naming the line.
+ */
+function readLine(
+  path: string,
+  lineNumber: number,
+  b: Buffer,
+  start: number,
+  end: number,
+): BlockHeader | undefined {
+  const fast = scanHeaderLine(b, start, end);
+  if (fast !== undefined) return fast;
+  if (end > start && b[end - 1] === CR) end--; // as readline: "\r\n" ends a line
+  const text = b.toString('utf8', start, end);
+  if (text.trim() === '') return undefined;
+  try {
+    return parseHeaderJson(JSON.parse(text));
+  } catch (err) {
+    throw new SourceError(`${path}:${lineNumber}: ${(err as Error).message}`, false, { cause: err });
+  }
 }
