@@ -87,16 +87,21 @@ function splitLevel(
   return p - zAt;
 }
 
+/** Levels of the last {@link encodeLevels} (for {@link writeEncoding}). */
+let levelCount = 0;
+
 /**
- * Sparse-encodes `data`; returns `undefined` when the encoding would be at
- * least `limit` bytes long (so compress can skip building it).
+ * Sparse-encodes `data` into the scratch buffer; returns the encoding's length,
+ * or -1 when it would be at least `limit` bytes long (so compress can skip
+ * building it). {@link writeEncoding} then copies it out.
  */
-function encode(data: Uint8Array, limit: number): Uint8Array | undefined {
+function encodeLevels(data: Uint8Array, limit: number): number {
   const n = data.length;
-  if (n === 0) return limit > 0 ? new Uint8Array(0) : undefined;
+  levelCount = 0;
+  if (n === 0) return limit > 0 ? 0 : -1;
   if (n === 1) {
     const size = data[0] === 0 ? 0 : 1;
-    return size < limit ? copyBytes(data, size) : undefined;
+    return size < limit ? size : -1;
   }
   const levels = levelLengths(n, lengths);
   // Scratch layout: for each level j < levels, its non-zero bytes (at most its
@@ -115,26 +120,39 @@ function encode(data: Uint8Array, limit: number): Uint8Array | undefined {
       j === 0
         ? splitLevel(data, 0, n, buf, maskAt[1]!, nzAt[0]!)
         : splitLevel(buf, maskAt[j]!, lengths[j - 1]!, buf, maskAt[j + 1]!, nzAt[j]!);
-    if (count === 0) return limit > 0 ? new Uint8Array(0) : undefined; // only possible at level 0
+    if (count === 0) return limit > 0 ? 0 : -1; // only possible at level 0
     nzCount[j] = count;
     total += count;
-    if (total >= limit) return undefined;
+    if (total >= limit) return -1;
   }
-  const out = allocBytes(total);
-  out[0] = buf[maskAt[levels]!]!;
-  let p = 1;
-  for (let j = levels - 1; j >= 0; j--) {
-    const at = nzAt[j]!;
+  levelCount = levels;
+  return total;
+}
+
+/** Writes the encoding {@link encodeLevels} just made of `data` (`total` bytes) at `out[at…]`. */
+function writeEncoding(data: Uint8Array, total: number, out: Uint8Array, at: number): void {
+  if (total === 0) return;
+  if (levelCount === 0) {
+    out[at] = data[0]!; // a 1-byte input is its own encoding
+    return;
+  }
+  const buf = scratchBuffer(0);
+  out[at] = buf[maskAt[levelCount]!]!;
+  let p = at + 1;
+  for (let j = levelCount - 1; j >= 0; j--) {
+    const from = nzAt[j]!;
     const count = nzCount[j]!;
-    out.set(buf.subarray(at, at + count), p);
+    out.set(buf.subarray(from, from + count), p);
     p += count;
   }
-  return out;
 }
 
 /** The raw sparse encoding of `data` (before compress's shorter-or-raw choice). */
 export function encodeSparseBytes(data: Uint8Array): Uint8Array {
-  return encode(data, Number.POSITIVE_INFINITY)!;
+  const total = encodeLevels(data, Number.POSITIVE_INFINITY);
+  const out = allocBytes(total);
+  writeEncoding(data, total, out, 0);
+  return out;
 }
 
 /**
@@ -142,5 +160,24 @@ export function encodeSparseBytes(data: Uint8Array): Uint8Array {
  * shorter than `data`, otherwise a copy of `data` (decoded by length equality).
  */
 export function compressBytes(data: Uint8Array): Uint8Array {
-  return encode(data, data.length) ?? copyBytes(data);
+  const total = encodeLevels(data, data.length);
+  if (total < 0) return copyBytes(data);
+  const out = allocBytes(total);
+  writeEncoding(data, total, out, 0);
+  return out;
+}
+
+/**
+ * Writes {@link compressBytes}`(data)` at `out[at…]` (room for `data.length`
+ * bytes is enough) and returns its length: a section's values can then share
+ * one buffer instead of one allocation each.
+ */
+export function compressInto(data: Uint8Array, out: Uint8Array, at: number): number {
+  const total = encodeLevels(data, data.length);
+  if (total < 0) {
+    out.set(data, at);
+    return data.length;
+  }
+  writeEncoding(data, total, out, at);
+  return total;
 }

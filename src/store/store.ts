@@ -1,7 +1,7 @@
-import { compressBytes, copyBytes, decompressBytes } from '../bitutil/index.js';
+import { copyBytes, decompressBytes } from '../bitutil/index.js';
 import { BLOOM_BIT_LENGTH } from '../constants.js';
 import { CorruptDataError, DecompressError, MissingSectionError, StoreError } from '../errors.js';
-import { sectionChecksum } from './checksum.js';
+import { packedChecksum, packSection } from './checksum.js';
 import type { BloomBitsDb } from './db.js';
 import {
   CHECKSUM_FROM_KEY,
@@ -73,6 +73,8 @@ export class BloomBitsStore<D extends BloomBitsDb = BloomBitsDb> {
   readonly vectorLength: number;
   private headList: readonly Uint8Array[];
   private writes: Promise<unknown> = Promise.resolve();
+  /** writeSection's compression buffer, kept between sections (see packSection). */
+  private packScratch: Uint8Array | undefined;
   /** Lowest section rolled back without a sweep since this store opened (its old vectors may linger). */
   private unsweptFrom = Number.POSITIVE_INFINITY;
 
@@ -164,22 +166,25 @@ export class BloomBitsStore<D extends BloomBitsDb = BloomBitsDb> {
       checkOps(extraOps);
       const head = copyBytes(headHash);
       const keys = new Uint8Array(BLOOM_BIT_LENGTH * VECTOR_KEY_LENGTH);
-      const values: Uint8Array[] = new Array(BLOOM_BIT_LENGTH);
-      const ops: LevelBatchOp[] = [];
       for (let bit = 0; bit < BLOOM_BIT_LENGTH; bit++) {
-        const vector = vectors[bit]!;
-        if (vector.length !== this.vectorLength) {
-          throw new StoreError(
-            `vector of bit ${bit} must be ${this.vectorLength} bytes, got ${vector.length}`,
-          );
+        const length = vectors[bit]?.length;
+        if (length !== this.vectorLength) {
+          throw new StoreError(`vector of bit ${bit} must be ${this.vectorLength} bytes, got ${length}`);
         }
-        const at = bit * VECTOR_KEY_LENGTH;
-        writeVectorKey(keys, at, bit, section, head);
-        const value = compressBytes(vector);
-        values[bit] = value;
-        ops.push({ type: 'put', key: keys.subarray(at, at + VECTOR_KEY_LENGTH), value });
+        writeVectorKey(keys, bit * VECTOR_KEY_LENGTH, bit, section, head);
       }
-      const checksum = sectionChecksum(this.sectionSize, section, head, values);
+      this.packScratch ??= new Uint8Array(16 + HEAD_LENGTH + BLOOM_BIT_LENGTH * (4 + this.vectorLength));
+      const packed = packSection(this.sectionSize, section, head, vectors, this.packScratch);
+      const checksum = await packedChecksum(packed);
+      const ops: LevelBatchOp[] = new Array(BLOOM_BIT_LENGTH);
+      for (let bit = 0; bit < BLOOM_BIT_LENGTH; bit++) {
+        const at = bit * VECTOR_KEY_LENGTH;
+        ops[bit] = {
+          type: 'put',
+          key: keys.subarray(at, at + VECTOR_KEY_LENGTH),
+          value: packed.values[bit]!,
+        };
+      }
       ops.push({ type: 'put', key: sectionHeadKey(section), value: head });
       ops.push({ type: 'put', key: sectionChecksumKey(section), value: checksum });
       ops.push({ type: 'put', key: COUNT_KEY, value: encodeUint64(section + 1) });
