@@ -96,6 +96,34 @@ describe('BloomBitsGenerator rotation', () => {
     );
   });
 
+  test('reset starts a new section in the same memory: nothing of the previous one remains', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.nat(2047), { maxLength: 12 }), { minLength: 16, maxLength: 16 }),
+        fc.array(fc.array(fc.nat(2047), { maxLength: 12 }), { minLength: 16, maxLength: 16 }),
+        (first, second) => {
+          const reused = new BloomBitsGenerator(16);
+          first.forEach((bits, o) => {
+            reused.addBloom(o, bloomWith(bits));
+          });
+          const views = reused.vectors();
+          reused.reset();
+          expect(reused.added).toBe(0);
+          expect(reused.full).toBe(false);
+          expect(() => reused.bitset(0)).toThrow(GeneratorError);
+          const fresh = new BloomBitsGenerator(16);
+          second.forEach((bits, o) => {
+            reused.addBloom(o, bloomWith(bits));
+            fresh.addBloom(o, bloomWith(bits));
+          });
+          expect(reused.vectors()).toEqual(fresh.vectors());
+          expect(views).toEqual(fresh.vectors()); // the old views show the new section
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
   test('reports progress', () => {
     const gen = new BloomBitsGenerator(8);
     expect(gen.vectorLength).toBe(1);

@@ -52,6 +52,17 @@ export class BloomBitsGenerator {
     );
   }
 
+  /**
+   * Starts the next section in the same memory, so an indexer needs one
+   * generator rather than a fresh megabyte per section (fresh memory is paid
+   * for in page faults). Every view returned by {@link bitset} or
+   * {@link vectors} so far then changes: copy or store them first.
+   */
+  reset(): void {
+    for (const chunk of this.chunks) chunk.fill(0);
+    this.next = 0;
+  }
+
   /** Number of blooms added so far (the offset the next `addBloom` must use). */
   get added(): number {
     return this.next;

@@ -47,6 +47,8 @@ export class IndexWriter {
   private readonly oldGenerations = new Set<Generation>();
   private sweepPending = false;
   private sweeping: Promise<void> = Promise.resolve();
+  /** The generator of every commit (reset each time), made at the first. */
+  private generator: BloomBitsGenerator | undefined;
 
   /** `newMatcher(heads)` makes a generation's matcher, reading vectors under `heads()`. */
   constructor(
@@ -202,7 +204,10 @@ export class IndexWriter {
     const s = this.snap;
     const size = this.sectionSize;
     const section = s.count;
-    const generator = new BloomBitsGenerator(size);
+    // One generator per writer: writeSection has compressed (copied) its vectors before it settles.
+    const generator = this.generator ?? new BloomBitsGenerator(size);
+    this.generator = generator;
+    generator.reset();
     for (let i = 0; i < size; i++) generator.addBloom(i, s.tail[i]!.bloom);
     const head = s.tail[size - 1]!.hash;
     const start = section * size;
