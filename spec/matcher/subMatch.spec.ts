@@ -3,7 +3,7 @@ import { defer, type Observable, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { combineGroup } from '../../src/matcher/combine.js';
 import type { VectorRegistry } from '../../src/matcher/scheduler.js';
-import { planGroup, subMatch } from '../../src/matcher/subMatch.js';
+import { adaptiveStaging, alwaysStaged, planGroup, subMatch } from '../../src/matcher/subMatch.js';
 import type { SectionBatch } from '../../src/matcher/types.js';
 
 const b = (...bytes: number[]) => Uint8Array.from(bytes);
@@ -263,7 +263,7 @@ describe('subMatch', () => {
     ts.run(({ cold, expectObservable }) => {
       const batch = { sections: [0, 1, 2], bitsets: [b(0xff), b(0xff), b(0x0f)] };
       // section 2: incoming 0x0f ∧ 5 ∧ 6 = 0, so neither is asked for bit 7
-      const out = cold('a|', { a: batch }).pipe(subMatch(reg, [[5, 6, 7]]));
+      const out = cold('a|', { a: batch }).pipe(subMatch(reg, [[5, 6, 7]], alwaysStaged));
       expectObservable(out).toBe('a|', { a: { sections: [0], bitsets: [b(0x30)] } });
     });
     expect(reg.asked.filter((k) => k.startsWith('7:'))).toEqual(['7:0']);
@@ -294,12 +294,73 @@ describe('subMatch', () => {
         b: { sections: [2], bitsets: [b(0xff)] },
       });
       // a: 5 ∧ 1 at frame 2, then bit 2 at frame 4. b: 5 ∧ 1 = 0 at frame 4, nothing more to read.
-      expectObservable(batches.pipe(subMatch(reg, [[5, 1, 2]]))).toBe('----(ab|)', {
+      expectObservable(batches.pipe(subMatch(reg, [[5, 1, 2]], alwaysStaged))).toBe('----(ab|)', {
         a: { sections: [0], bitsets: [b(0b1100_0000)] },
         b: { sections: [], bitsets: [] },
       });
     });
     expect(asked.sort()).toEqual(['1:0@0', '1:2@2', '2:0@2', '5:0@0', '5:2@2']);
+  });
+
+  describe('adaptive staging (the default)', () => {
+    /** Bit 5 empty in odd sections, bits 6 and 7 full: [5, 6, 7] is dead in odd sections. */
+    const sparseIn = (bit: number, section: number) => b(bit === 5 && section % 2 === 1 ? 0 : 0xff);
+    const batchOf = (sections: number[]) => ({ sections, bitsets: sections.map(() => b(0xff)) });
+
+    it('the first batch reads every bit at once; later ones are staged while clauses die', () => {
+      const reg = new ReadyRegistry(sparseIn);
+      ts.run(({ cold, expectObservable }) => {
+        const out = cold('a-b-c|', { a: batchOf([0, 1]), b: batchOf([2, 3]), c: batchOf([4, 5]) }).pipe(
+          subMatch(reg, [[5, 6, 7]]),
+        );
+        expectObservable(out).toBe('a-b-c|', {
+          a: { sections: [0], bitsets: [b(0xff)] },
+          b: { sections: [2], bitsets: [b(0xff)] },
+          c: { sections: [4], bitsets: [b(0xff)] },
+        });
+      });
+      // Batch a: bit 7 for both sections (unstaged); half the clauses died, so b and c are staged.
+      expect(reg.asked.filter((k) => k.startsWith('7:'))).toEqual(['7:0', '7:1', '7:2', '7:4']);
+    });
+
+    it('clauses that never die are not staged once that is known', () => {
+      const reg = new ReadyRegistry(() => b(0xff));
+      const decisions: boolean[] = [];
+      const recording = () => {
+        const policy = adaptiveStaging();
+        return {
+          next: () => {
+            const staged = policy.next();
+            decisions.push(staged);
+            return staged;
+          },
+          observe: (pairs: number, dead: number) => policy.observe(pairs, dead),
+        };
+      };
+      ts.run(({ cold, expectObservable }) => {
+        const batches = cold('abc|', { a: batchOf([0]), b: batchOf([1]), c: batchOf([2]) });
+        expectObservable(batches.pipe(subMatch(reg, [[5, 6, 7]], recording))).toBe('abc|', {
+          a: batchOf([0]),
+          b: batchOf([1]),
+          c: batchOf([2]),
+        });
+      });
+      // The registry answers at once, so each batch's evidence (no clause died) is in before
+      // the next batch is planned: none is staged.
+      expect(decisions).toEqual([false, false, false]);
+    });
+
+    it('the policy: first batch unstaged, staged without evidence, then by the share of dead pairs', () => {
+      const p = adaptiveStaging();
+      expect(p.next()).toBe(false);
+      expect(p.next()).toBe(true); // nothing observed yet
+      p.observe(64, 0);
+      expect(p.next()).toBe(false);
+      p.observe(64, 32);
+      expect(p.next()).toBe(true);
+      for (let i = 0; i < 20; i++) p.observe(64, 0); // old evidence fades
+      expect(p.next()).toBe(false);
+    });
   });
 
   it('a group that rules out everything still passes empty batches along', () => {

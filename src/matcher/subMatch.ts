@@ -1,4 +1,4 @@
-import { connect, type MonoTypeOperatorFunction, map, type Observable, zip } from 'rxjs';
+import { connect, defer, type MonoTypeOperatorFunction, map, type Observable, zip } from 'rxjs';
 import { andAny } from '../bitutil/ops.js';
 import { combineGroup } from './combine.js';
 import { scheduleBit, type VectorRegistry } from './scheduler.js';
@@ -54,12 +54,61 @@ export function planGroup(group: ClauseGroup): GroupPlan {
   return { first, last, clauseBits, heads, tails };
 }
 
+/**
+ * Decides, batch by batch, whether a group reads its clauses' last bits in a second stage
+ * (after the first answered, only where needed) or together with the first stage.
+ */
+export interface Staging {
+  /** For the next batch: true to read last bits in a second stage. */
+  next(): boolean;
+  /** What a batch's first stage showed: of `pairs` (clause, section) with a last bit, `dead` had nothing left. */
+  observe(pairs: number, dead: number): void;
+}
+
+/** Every batch in two stages (tests; the fewest reads, the most round trips). */
+export const alwaysStaged = (): Staging => ({ next: () => true, observe: () => {} });
+
+/**
+ * The default: stage only where it pays. A second stage saves the reads of dead clauses but
+ * costs a round trip, which only other batches in flight can hide. So the first batch reads
+ * everything at once (a short query, and the first match, wait one round trip per group, not
+ * two), and later ones are staged while at least 1 in 16 recent (clause, section) pairs had
+ * nothing left after the first stage (sparse vectors), or before anything is known.
+ */
+export function adaptiveStaging(): Staging {
+  let first = true;
+  let pairs = 0;
+  let dead = 0;
+  return {
+    next: () => {
+      if (first) {
+        first = false;
+        return false;
+      }
+      return pairs === 0 || dead * 16 >= pairs;
+    },
+    observe: (p, d) => {
+      // Recent batches weigh most: density changes along a chain.
+      pairs = pairs * 0.75 + p;
+      dead = dead * 0.75 + d;
+    },
+  };
+}
+
+/** A batch on its way in, and how its last bits are read. */
+interface Planned {
+  batch: SectionBatch;
+  staged: boolean;
+}
+
 /** A batch between the two stages. */
 interface Probed {
   batch: SectionBatch;
   /** Vectors of `plan.first`, per bit, per section of the batch. */
   firstVectors: Uint8Array[][];
-  /** Per bit of `plan.last`: the sections of the batch that need it. */
+  /** Vectors of `plan.last` read with the first stage (unstaged batch), else undefined. */
+  early: Uint8Array[][] | undefined;
+  /** Per bit of `plan.last`: the sections of the batch that need it in the second stage. */
   asks: number[][];
   /** Per bit of `plan.last`: 1 at each index of the batch that needs it. */
   wanted: Uint8Array[];
@@ -74,33 +123,44 @@ function zeroVector(length: number): Uint8Array {
   return z;
 }
 
-/** First stage done: which sections each last bit is still needed for. */
-function probe(plan: GroupPlan, batch: SectionBatch, firstVectors: Uint8Array[][]): Probed {
+const NONE: number[] = [];
+
+/** First stage done: which sections each last bit is still needed for; tells `staging` what it saw. */
+function probe(plan: GroupPlan, planned: Planned, vectors: Uint8Array[][], staging: Staging): Probed {
+  const { batch, staged } = planned;
   const n = batch.sections.length;
+  const firstVectors = vectors.slice(0, plan.first.length);
   const asks: number[][] = plan.last.map(() => []);
   const wanted = plan.last.map(() => new Uint8Array(n));
   const headVectors = plan.heads.map((h) => new Array<Uint8Array>(h.length));
+  let pairs = 0;
+  let alive = 0;
   for (let i = 0; i < n; i++) {
     const incoming = batch.bitsets[i]!;
     for (let c = 0; c < plan.tails.length; c++) {
       const t = plan.tails[c]!;
-      if (t < 0 || wanted[t]![i] === 1) continue;
+      if (t < 0) continue;
       const head = plan.heads[c]!;
       const vs = headVectors[c]!;
       for (let j = 0; j < head.length; j++) vs[j] = firstVectors[head[j]!]![i]!;
-      if (andAny(incoming, vs)) {
-        wanted[t]![i] = 1;
-        asks[t]!.push(batch.sections[i]!);
-      }
+      pairs++;
+      if (!andAny(incoming, vs)) continue;
+      alive++;
+      if (wanted[t]![i] === 1) continue;
+      wanted[t]![i] = 1;
+      if (staged) asks[t]!.push(batch.sections[i]!);
     }
   }
-  return { batch, firstVectors, asks, wanted };
+  staging.observe(pairs, pairs - alive);
+  const early = staged ? undefined : vectors.slice(plan.first.length);
+  return { batch, firstVectors, early, asks, wanted };
 }
 
 /** Second stage done: the group's answer, with a zero vector where a last bit was not read. */
 function finish(plan: GroupPlan, probed: Probed, lastVectors: Uint8Array[][]): SectionBatch {
-  const { batch, firstVectors, wanted } = probed;
+  const { batch, firstVectors, wanted, early } = probed;
   const n = batch.sections.length;
+  if (early !== undefined) return combineGroup(batch, plan.clauseBits, [...firstVectors, ...early]);
   if (n === 0) return combineGroup(batch, plan.clauseBits, firstVectors);
   const zero = zeroVector(batch.bitsets[0]!.length);
   const full = lastVectors.map((answers, t) => {
@@ -118,53 +178,70 @@ function finish(plan: GroupPlan, probed: Probed, lastVectors: Uint8Array[][]): S
  * vectors of each distinct bit of the group (one shared scheduler per bit), and
  * becomes the batch of sections that still have candidate blocks. One batch out
  * per batch in, in order; sections ruled out are never asked of later groups.
- * Inside the group, reads come in two stages ({@link planGroup}): a clause's last
- * bit is asked only for the sections its other bits left alive.
+ * Inside the group, a batch may read in two stages ({@link planGroup}, `staging`,
+ * default {@link adaptiveStaging}): a clause's last bit only for the sections its
+ * other bits left alive.
  *
  * ```
- * batches:  -a-----b--------|     group [[7, 9, 5]]
+ * batches:  -a-----b--------|     group [[7, 9, 5]], b staged
  * bit 7:    ---A-------B----|     (scheduler(7) over a, b)
  * bit 9:    ----A----B------|
- * bit 5:    ------A------B--|     only sections where a ∧ A7 ∧ A9 ≠ 0
- * output:   ------a'-----b'-|     a' = a ∧ A7 ∧ A9 ∧ A5
+ * bit 5:    ---A---------B--|     b: only sections where b ∧ B7 ∧ B9 ≠ 0
+ * output:   ----a'-------b'-|     a' = a ∧ A7 ∧ A9 ∧ A5
  * ```
  */
 export function subMatch(
   registry: VectorRegistry,
   group: ClauseGroup,
+  staging: () => Staging = adaptiveStaging,
 ): MonoTypeOperatorFunction<SectionBatch> {
   const plan = planGroup(group);
-  const firstStage = connect((batches: Observable<SectionBatch>) =>
-    zip([
-      batches,
-      ...plan.first.map((bit) =>
-        batches.pipe(
-          map((batch) => batch.sections),
-          scheduleBit(registry, bit),
-        ),
-      ),
-    ]),
-  );
   if (plan.last.length === 0)
     return (source) =>
       source.pipe(
-        firstStage,
+        connect((batches) =>
+          zip([
+            batches,
+            ...plan.first.map((bit) =>
+              batches.pipe(
+                map((batch) => batch.sections),
+                scheduleBit(registry, bit),
+              ),
+            ),
+          ]),
+        ),
         map(([batch, ...vectors]) => combineGroup(batch, plan.clauseBits, vectors)),
       );
+  const bits = [...plan.first, ...plan.last];
+  const firstCount = plan.first.length;
   return (source) =>
-    source.pipe(
-      firstStage,
-      map(([batch, ...vectors]) => probe(plan, batch, vectors)),
-      connect((probes) =>
-        zip([
-          probes,
-          ...plan.last.map((bit, t) =>
-            probes.pipe(
-              map((p) => p.asks[t]!),
-              scheduleBit(registry, bit),
+    defer(() => {
+      const policy = staging();
+      return source.pipe(
+        map((batch): Planned => ({ batch, staged: policy.next() })),
+        connect((planned: Observable<Planned>) =>
+          zip([
+            planned,
+            ...bits.map((bit, j) =>
+              planned.pipe(
+                map((p) => (j < firstCount || !p.staged ? p.batch.sections : NONE)),
+                scheduleBit(registry, bit),
+              ),
             ),
-          ),
-        ]).pipe(map(([probed, ...vectors]) => finish(plan, probed, vectors))),
-      ),
-    );
+          ]),
+        ),
+        map(([planned, ...vectors]) => probe(plan, planned, vectors, policy)),
+        connect((probes) =>
+          zip([
+            probes,
+            ...plan.last.map((bit, t) =>
+              probes.pipe(
+                map((p) => p.asks[t]!),
+                scheduleBit(registry, bit),
+              ),
+            ),
+          ]).pipe(map(([probed, ...vectors]) => finish(plan, probed, vectors))),
+        ),
+      );
+    });
 }
