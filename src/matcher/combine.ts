@@ -1,12 +1,17 @@
 import { orAndInto } from '../bitutil/ops.js';
 import type { SectionBatch } from './types.js';
 
+/** Zeroed scratch bitsets per length: where a section is combined before it is known to survive. */
+const scratches = new Map<number, Uint8Array>();
+
 /**
  * One sub-matcher step for a batch: for each section, OR over clauses of the AND
  * of the clause's vectors, ANDed with the incoming bitset; sections left with no
  * bit set are dropped. `vectors[j][i]` is the vector of `bits[j]` for section i,
  * and `clauseBits` maps each clause to indexes into `bits`.
- * The batch's output bitsets share one buffer: one allocation per batch, not per section.
+ * A section is combined into a shared zeroed scratch bitset first (a section ruled
+ * out leaves it zeroed), and only survivors are copied out, into one buffer per batch
+ * made at the first survivor: sparse filters, whose batches mostly die, allocate nothing.
  */
 export function combineGroup(
   batch: SectionBatch,
@@ -18,26 +23,27 @@ export function combineGroup(
   const n = batch.sections.length;
   if (n === 0) return { sections, bitsets };
   const len = batch.bitsets[0]!.length;
-  const stride = (len + 3) & ~3;
-  const buffer = new ArrayBuffer(stride * n);
+  const stride = (len + 7) & ~7;
+  let scratch = scratches.get(len);
+  if (scratch === undefined) scratches.set(len, (scratch = new Uint8Array(stride).subarray(0, len)));
+  let buffer: ArrayBuffer | undefined;
   const clauseVectors: Uint8Array[][] = clauseBits.map((idx) => new Array(idx.length));
-  let used = 0;
   for (let i = 0; i < n; i++) {
     const incoming = batch.bitsets[i]!;
-    const offset = used * stride;
-    const out = new Uint8Array(buffer, offset, len);
     let any = 0;
     for (let c = 0; c < clauseBits.length; c++) {
       const idx = clauseBits[c]!;
       const vs = clauseVectors[c]!;
       for (let j = 0; j < idx.length; j++) vs[j] = vectors[idx[j]!]![i]!;
-      any |= orAndInto(out, incoming, vs);
+      any |= orAndInto(scratch, incoming, vs);
     }
-    if (any !== 0) {
-      sections.push(batch.sections[i]!);
-      bitsets.push(out);
-      used++;
-    } // else: no bit was set, so the slot is still all zero and the next section reuses it
+    if (any === 0) continue; // no bit was set: the scratch is still all zero
+    buffer ??= new ArrayBuffer(stride * (n - i));
+    const out = new Uint8Array(buffer, stride * sections.length, len);
+    out.set(scratch);
+    scratch.fill(0);
+    sections.push(batch.sections[i]!);
+    bitsets.push(out);
   }
   return { sections, bitsets };
 }
