@@ -186,17 +186,14 @@ describe('ndjsonHeaders on a worker thread', () => {
     expect(await Promise.all(started)).toEqual([1]); // terminated (a worker that ends by itself exits with 0)
   });
 
-  it('reads large files on a worker by default, small ones on the main thread', async () => {
-    const small = join(FIXTURES, 'mainnet-headers.ndjson.gz');
-    await lastValueFrom(ndjsonHeaders(small).pipe(toArray()));
-    expect(started).toHaveLength(0);
+  it('reads on the main thread unless asked (no worker by default, even for a large file)', async () => {
     const lines: string[] = [];
     for (let i = 0; i < 4000; i++)
       lines.push(render('good', i, new Uint8Array(32), new Uint8Array(32), new Uint8Array(256)));
     const big = join(dir, 'big.ndjson');
     writeFileSync(big, lines.join('\n')); // > 2 MiB
     expect(await lastValueFrom(ndjsonHeaders(big).pipe(toArray()))).toHaveLength(4000);
-    expect(started).toHaveLength(1);
+    expect(started).toHaveLength(0);
   });
 });
 
@@ -237,6 +234,18 @@ describe('rlpFileHeaders on a worker thread', () => {
       ),
       { numRuns: 10 },
     );
+  });
+
+  it('reads files of 2 MiB and more on a worker by default, smaller ones on the main thread', async () => {
+    await lastValueFrom(rlpFileHeaders(join(FIXTURES, 'mainnet-blocks.rlp')).pipe(toArray()));
+    expect(started).toHaveLength(0);
+    const blocks: Uint8Array[] = [];
+    for (let i = 0; i < 8000; i++) blocks.push(block(i, 16));
+    const path = join(dir, 'big.rlp');
+    writeFileSync(path, Buffer.concat(blocks));
+    expect(blocks.reduce((n, b) => n + b.length, 0)).toBeGreaterThan(2 * 1024 * 1024);
+    expect(await lastValueFrom(rlpFileHeaders(path).pipe(toArray()))).toHaveLength(8000);
+    expect(started).toHaveLength(1);
   });
 
   it('terminates the worker on unsubscribe', async () => {

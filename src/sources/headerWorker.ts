@@ -8,8 +8,8 @@ import type { Hex } from '../types/hex.js';
 import { headerFieldScanner } from './scanHeaderLine.js';
 
 /**
- * Files at least this large are read on a worker thread by default. Starting one costs ~20-40 ms;
- * a smaller file is read in that time on the main thread.
+ * RLP files at least this large are read on a worker thread by default. Starting one costs
+ * ~20-40 ms; a smaller file is read in that time on the main thread.
  */
 export const WORKER_MIN_BYTES = 2 * 1024 * 1024;
 /**

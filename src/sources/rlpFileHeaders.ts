@@ -21,7 +21,10 @@ export function rlpFileHeaders(
     /** Told the bytes of the file read so far (for progress). */ onRead?: (position: number) => void;
     /**
      * Read, split, decode and hash on a worker thread, so the main thread only builds the
-     * headers (default: for files of 2 MiB and more). Same headers, same errors either way.
+     * headers (default: for files of 2 MiB and more; a smaller file is read before a worker
+     * would have started). Same headers, same errors either way. Where the worker cannot load
+     * its Keccak (the ES module build run from a directory that does not resolve `hash-wasm`),
+     * the file is read on the main thread.
      */
     worker?: boolean;
   } = {},
