@@ -152,6 +152,11 @@ describe('scanHeaderLine', () => {
     ['an exponent number', JSON.stringify({ ...base, number: 16 }).replace('16', '1.6e1')],
     ['a 0X prefix', JSON.stringify({ ...base, hash: base.hash.replace('0x', '0X') })],
     ['a short hash', JSON.stringify({ ...base, hash: '0xabcd' })],
+    [
+      // the quote where a 64-digit hash would close, then a line that scans on: the digit check must catch it
+      'a short hash with a quote where a full one ends',
+      `{"number":16,"parentHash":"${base.parentHash}","logsBloom":"${base.logsBloom}","hash":"0x${'ab'.repeat(31)}",","x":1}`,
+    ],
     ['a blank line', '  \t '],
     ['a BOM', `\ufeff${JSON.stringify(base)}`],
     [

@@ -11,7 +11,9 @@ import { takeBytes } from './byteSlab.js';
  * quantity string) and string `hash`, `parentHash` and `logsBloom` fields (each once, no escapes),
  * writes `at = [number, hashAt, parentAt, bloomAt]` (the string fields' first bytes, just past
  * their opening quote) and returns true; it returns false for everything else, which callers
- * leave to JSON.parse. The hex strings themselves are the caller's to check.
+ * leave to JSON.parse. The hex strings themselves are the caller's to check, and must be: one
+ * of the field's exact length (`0x` and 64 or 512 characters) is skipped unread, so only a
+ * check that each of its characters is a hex digit makes the line valid JSON.
  *
  * Self-contained on purpose (it refers to nothing outside its own body): the header worker
  * runs its source text too (see headerWorker.ts), so both threads scan with the same code.
@@ -83,7 +85,11 @@ export function headerFieldScanner(): (
         if (key === 2) hashAt = p + 1;
         else if (key === 3) parentAt = p + 1;
         else bloomAt = p + 1;
-        p = scanString(b, p, end);
+        // A "0x…" string of the field's length is not read here: where its closing quote
+        // stands, the caller checks every character between is a hex digit (so no quote,
+        // escape or control character), which is the JSON check too. Any other length is.
+        const q = p + 3 + (key === 4 ? 512 : 64);
+        p = q < end && b[q] === QUOTE ? q + 1 : scanString(b, p, end);
       }
       if (p < 0) return false;
       p = ws(b, p, end);
