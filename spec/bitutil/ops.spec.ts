@@ -161,3 +161,55 @@ describe('andAny', () => {
     }
   });
 });
+
+describe('orAndInto / andAny over shared buffers (word views are remembered per buffer)', () => {
+  const byteOrAnd = (first: Uint8Array, vs: Uint8Array[]) =>
+    Array.from(first, (x, k) => vs.reduce((y, v) => y & v[k]!, x));
+
+  test('many arrays carved from a few buffers, in any order, agree with a byte loop', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 256, maxLength: 256 }), { minLength: 2, maxLength: 3 }),
+        fc.array(fc.tuple(fc.nat(2), fc.nat(15), fc.nat(2), fc.nat(15), fc.nat(15), fc.nat(15)), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        (contents, calls) => {
+          // Buffers of 256 bytes, arrays of 16 bytes at 16-byte slots (aligned).
+          const buffers = contents.map((c) => Uint8Array.from(c));
+          const slice = (b: number, i: number) => buffers[b % buffers.length]!.subarray(i * 16, i * 16 + 16);
+          for (const [fb, fi, vb, a, b, c] of calls) {
+            const first = slice(fb, fi);
+            const vs = [slice(vb, a), slice(vb, b), slice(vb + 1, c)];
+            const out = new Uint8Array(16);
+            const any = orAndInto(out, first, vs);
+            const expected = byteOrAnd(first, vs);
+            expect(Array.from(out)).toEqual(expected);
+            expect(any !== 0).toBe(expected.some((x) => x !== 0));
+            expect(andAny(first, vs.slice(0, 2))).toBe(byteOrAnd(first, vs.slice(0, 2)).some((x) => x !== 0));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  test('a resizable buffer that grew after its view was made is read in full', () => {
+    // (ES2024 resizable buffers: Node 20 has them, the ES2022 lib types do not.)
+    type Resizable = ArrayBuffer & { resize(length: number): void };
+    const Resizable = ArrayBuffer as unknown as new (
+      length: number,
+      o: { maxByteLength: number },
+    ) => Resizable;
+    const buffer = new Resizable(16, { maxByteLength: 64 });
+    const small = new Uint8Array(buffer, 0, 16).fill(0xff);
+    const out = new Uint8Array(16);
+    orAndInto(out, small, [small, small, small]);
+    buffer.resize(64);
+    const tail = new Uint8Array(buffer, 48, 16).fill(0x0f);
+    const out2 = new Uint8Array(16);
+    expect(orAndInto(out2, tail, [tail, tail, tail])).not.toBe(0);
+    expect(Array.from(out2)).toEqual(new Array(16).fill(0x0f));
+    expect(andAny(tail, [tail, tail])).toBe(true);
+  });
+});

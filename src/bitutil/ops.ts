@@ -20,6 +20,25 @@ function words(u8: Uint8Array, count: number): Uint32Array {
   return new Uint32Array(u8.buffer, u8.byteOffset, count);
 }
 
+/**
+ * Word views of whole buffers for the hot kernels, one remembered per operand position:
+ * the matcher passes arrays carved from a few shared buffers (decoder slabs, a batch's
+ * bitsets) over and over, and a fresh view per call (~0.1 µs, plus its garbage) cost more
+ * than the AND itself. Index a view at `u8.byteOffset >>> 2`.
+ */
+const viewBuffers: (ArrayBufferLike | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
+const views: Uint32Array[] = [];
+
+function wordsOf(u8: Uint8Array, slot: number): Uint32Array {
+  const buffer = u8.buffer;
+  // (A resizable buffer may have grown since its view was made.)
+  if (viewBuffers[slot] !== buffer || views[slot]!.length << 2 < u8.byteOffset + u8.length) {
+    viewBuffers[slot] = buffer;
+    views[slot] = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+  }
+  return views[slot]!;
+}
+
 /** dst[i] = a[i] & b[i] (or a[i] | b[i] when `or`) for the common length; returns it. */
 function binary(dst: Uint8Array, a: Uint8Array, b: Uint8Array, or: boolean): number {
   const n = Math.min(dst.length, a.length, b.length);
@@ -63,15 +82,20 @@ export function orAndInto(out: Uint8Array, first: Uint8Array, vs: readonly Uint8
     const c = vs[2]!;
     if (((out.byteOffset | first.byteOffset | a.byteOffset | b.byteOffset | c.byteOffset) & 3) === 0) {
       const w = n >>> 2;
-      const o32 = words(out, w);
-      const f32 = words(first, w);
-      const a32 = words(a, w);
-      const b32 = words(b, w);
-      const c32 = words(c, w);
+      const o32 = wordsOf(out, 0);
+      const f32 = wordsOf(first, 1);
+      const a32 = wordsOf(a, 2);
+      const b32 = wordsOf(b, 3);
+      const c32 = wordsOf(c, 4);
+      const o = out.byteOffset >>> 2;
+      const f = first.byteOffset >>> 2;
+      const ao = a.byteOffset >>> 2;
+      const bo = b.byteOffset >>> 2;
+      const co = c.byteOffset >>> 2;
       let any = 0;
       for (let k = 0; k < w; k++) {
-        const x = f32[k]! & a32[k]! & b32[k]! & c32[k]!;
-        o32[k]! |= x;
+        const x = f32[f + k]! & a32[ao + k]! & b32[bo + k]! & c32[co + k]!;
+        o32[o + k]! |= x;
         any |= x;
       }
       return any;
@@ -100,10 +124,13 @@ export function andAny(first: Uint8Array, vs: readonly Uint8Array[]): boolean {
     const b = vs[1]!;
     if (((first.byteOffset | a.byteOffset | b.byteOffset) & 3) === 0) {
       const w = n >>> 2;
-      const f32 = words(first, w);
-      const a32 = words(a, w);
-      const b32 = words(b, w);
-      for (let k = 0; k < w; k++) if ((f32[k]! & a32[k]! & b32[k]!) !== 0) return true;
+      const f32 = wordsOf(first, 1);
+      const a32 = wordsOf(a, 2);
+      const b32 = wordsOf(b, 3);
+      const f = first.byteOffset >>> 2;
+      const ao = a.byteOffset >>> 2;
+      const bo = b.byteOffset >>> 2;
+      for (let k = 0; k < w; k++) if ((f32[f + k]! & a32[ao + k]! & b32[bo + k]!) !== 0) return true;
       i = w << 2;
     }
   }

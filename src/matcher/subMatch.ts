@@ -130,6 +130,12 @@ function probe(plan: GroupPlan, planned: Planned, vectors: Uint8Array[][], stagi
   const { batch, staged } = planned;
   const n = batch.sections.length;
   const firstVectors = vectors.slice(0, plan.first.length);
+  if (!staged) {
+    // Everything is read already: only evidence for the policy, from up to 16 sections.
+    observeSample(plan, batch, firstVectors, staging);
+    const asks = plan.last.map(() => NONE);
+    return { batch, firstVectors, early: vectors.slice(plan.first.length), asks, wanted: [] };
+  }
   const asks: number[][] = plan.last.map(() => []);
   const wanted = plan.last.map(() => new Uint8Array(n));
   const headVectors = plan.heads.map((h) => new Array<Uint8Array>(h.length));
@@ -148,12 +154,35 @@ function probe(plan: GroupPlan, planned: Planned, vectors: Uint8Array[][], stagi
       alive++;
       if (wanted[t]![i] === 1) continue;
       wanted[t]![i] = 1;
-      if (staged) asks[t]!.push(batch.sections[i]!);
+      asks[t]!.push(batch.sections[i]!);
     }
   }
   staging.observe(pairs, pairs - alive);
-  const early = staged ? undefined : vectors.slice(plan.first.length);
-  return { batch, firstVectors, early, asks, wanted };
+  return { batch, firstVectors, early: undefined, asks, wanted };
+}
+
+/** Tells `staging` how many (clause, section) pairs of a sample of the batch the first stage left dead. */
+function observeSample(
+  plan: GroupPlan,
+  batch: SectionBatch,
+  firstVectors: Uint8Array[][],
+  staging: Staging,
+): void {
+  const n = batch.sections.length;
+  const step = Math.max(1, Math.floor(n / 16));
+  let pairs = 0;
+  let dead = 0;
+  for (let c = 0; c < plan.tails.length; c++) {
+    if (plan.tails[c]! < 0) continue;
+    const head = plan.heads[c]!;
+    const vs = new Array<Uint8Array>(head.length);
+    for (let i = 0; i < n; i += step) {
+      for (let j = 0; j < head.length; j++) vs[j] = firstVectors[head[j]!]![i]!;
+      pairs++;
+      if (!andAny(batch.bitsets[i]!, vs)) dead++;
+    }
+  }
+  staging.observe(pairs, dead);
 }
 
 /** Second stage done: the group's answer, with a zero vector where a last bit was not read. */
