@@ -350,6 +350,17 @@ describe('subMatch', () => {
       expect(decisions).toEqual([false, false, false]);
     });
 
+    it('an empty batch does not use up the unstaged first batch', () => {
+      const reg = new ReadyRegistry(sparseIn);
+      ts.run(({ cold, expectObservable }) => {
+        const empty = { sections: [], bitsets: [] };
+        const out = cold('ab|', { a: empty, b: batchOf([0, 1]) }).pipe(subMatch(reg, [[5, 6, 7]]));
+        expectObservable(out).toBe('ab|', { a: empty, b: { sections: [0], bitsets: [b(0xff)] } });
+      });
+      // Batch b is the first with sections: read at once, bit 7 for both.
+      expect(reg.asked.filter((k) => k.startsWith('7:'))).toEqual(['7:0', '7:1']);
+    });
+
     it('the policy: first batch unstaged, staged without evidence, then by the share of dead pairs', () => {
       const p = adaptiveStaging();
       expect(p.next()).toBe(false);

@@ -247,7 +247,8 @@ export function subMatch(
     defer(() => {
       const policy = staging();
       return source.pipe(
-        map((batch): Planned => ({ batch, staged: policy.next() })),
+        // An empty batch (ruled out by earlier groups) reads nothing and does not use up the first batch.
+        map((batch): Planned => ({ batch, staged: batch.sections.length > 0 && policy.next() })),
         connect((planned: Observable<Planned>) =>
           zip([
             planned,
