@@ -1,4 +1,5 @@
 import type { Matcher } from '../matcher/matcher.js';
+import type { TailColumns } from './tailColumns.js';
 import type { TailBlock } from './tailStore.js';
 
 /**
@@ -31,10 +32,10 @@ export interface IndexSnapshot {
   readonly heads: readonly Uint8Array[];
   /**
    * Tail blocks from block `count * sectionSize`: entries `0..tailLength-1`. The
-   * array is shared with later snapshots, which may only append past `tailLength`
-   * (a commit or rollback makes a new array).
+   * columns are shared with later snapshots, which may only append past
+   * `tailLength` (a commit or rollback makes new columns).
    */
-  readonly tail: readonly TailBlock[];
+  readonly tail: TailColumns;
   readonly tailLength: number;
   /** Hash of block 0 of the chain held, when known. */
   readonly genesis: Uint8Array | undefined;
@@ -46,10 +47,12 @@ export const tailStartOf = (s: IndexSnapshot): number => s.count * s.sectionSize
 /** Highest block indexed (committed or tail); -1 when empty. */
 export const headOf = (s: IndexSnapshot): number => tailStartOf(s) + s.tailLength - 1;
 
-/** The tail entry of `block`, if the snapshot's tail holds it. */
+/** The tail entry of `block` (views of its hash and bloom), if the snapshot's tail holds it. */
 export function tailBlockOf(s: IndexSnapshot, block: number): TailBlock | undefined {
   const i = block - tailStartOf(s);
-  return i >= 0 && i < s.tailLength ? s.tail[i] : undefined;
+  return i >= 0 && i < s.tailLength
+    ? { number: block, hash: s.tail.hash(i), bloom: s.tail.bloom(i) }
+    : undefined;
 }
 
 /**
@@ -58,8 +61,8 @@ export function tailBlockOf(s: IndexSnapshot, block: number): TailBlock | undefi
  */
 export function hashAt(s: IndexSnapshot, block: number): Uint8Array | undefined {
   if (block < 0) return undefined;
-  const tail = tailBlockOf(s, block);
-  if (tail !== undefined) return tail.hash;
+  const i = block - tailStartOf(s);
+  if (i >= 0 && i < s.tailLength) return s.tail.hash(i);
   if (block === 0 && s.genesis !== undefined) return s.genesis;
   if (block < tailStartOf(s) && (block + 1) % s.sectionSize === 0)
     return s.heads[(block + 1) / s.sectionSize - 1];

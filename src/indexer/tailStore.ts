@@ -3,6 +3,7 @@ import { CorruptDataError } from '../errors.js';
 import type { BloomBitsDb } from '../store/db.js';
 import { decodeUint64, writeUint64 } from '../store/keys.js';
 import { bytesToHex } from '../types/hex.js';
+import type { TailColumns } from './tailColumns.js';
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 /** "iT" prefix: the tail's blocks, keyed by uint64 BE number. Not a go-ethereum key. */
@@ -28,14 +29,16 @@ export function tailKey(n: number): Uint8Array {
   return key;
 }
 
-/** Puts of `blocks` as tail entries. */
-export function tailPuts(blocks: readonly TailBlock[]): TailOp[] {
-  return blocks.map((b) => {
+/** Puts of entries `[from, to)` of `tail` as tail entries; entry 0 is block `start`. */
+export function tailPuts(tail: TailColumns, start: number, from: number, to: number): TailOp[] {
+  const ops: TailOp[] = [];
+  for (let i = from; i < to; i++) {
     const value = new Uint8Array(HASH_LENGTH + BLOOM_BYTE_LENGTH);
-    value.set(b.hash);
-    value.set(b.bloom, HASH_LENGTH);
-    return { type: 'put', key: tailKey(b.number), value };
-  });
+    value.set(tail.hash(i));
+    value.set(tail.bloom(i), HASH_LENGTH);
+    ops.push({ type: 'put', key: tailKey(start + i), value });
+  }
+  return ops;
 }
 
 /** Dels of the tail entries of blocks `[from, to)`. */

@@ -7,6 +7,7 @@ import type { BloomBitsStore } from '../store/index.js';
 import type { BlockHeader } from '../types/chain.js';
 import { type HeaderSource, ingestHeaders, type ParsedHeader } from './ingest.js';
 import { type Generation, headOf, type IndexSnapshot, tailStartOf } from './snapshot.js';
+import { TailColumns } from './tailColumns.js';
 import { GENESIS_KEY, type TailBlock, type TailOp, type TailStore, tailDels, tailPuts } from './tailStore.js';
 import type { IndexHeadersOptions, IndexProgress } from './types.js';
 
@@ -67,7 +68,7 @@ export class IndexWriter {
       sectionSize: store.sectionSize,
       count: heads.length,
       heads,
-      tail,
+      tail: TailColumns.of(store.sectionSize, tail),
       tailLength: tail.length,
       genesis,
     };
@@ -158,8 +159,8 @@ export class IndexWriter {
       snapshot: () => this.snap,
       accept: (h: ParsedHeader) => {
         const s = this.snap;
-        const tail = s.tail as TailBlock[];
-        tail.push({ number: h.number, hash: h.hash, bloom: h.bloom });
+        const tail = s.tail;
+        tail.append(h.hash, h.bloom);
         // Once per header: a literal of known shape, not a spread (which showed in profiles).
         this.snap = {
           generation: s.generation,
@@ -193,10 +194,11 @@ export class IndexWriter {
   private async flush(): Promise<void> {
     const s = this.snap;
     if (this.persisted >= s.tailLength) return;
-    const blocks = s.tail.slice(this.persisted, s.tailLength);
-    const ops = [...tailPuts(blocks), ...this.genesisOps(s, blocks[0]?.number === 0)];
+    const start = tailStartOf(s);
+    const puts = tailPuts(s.tail, start, this.persisted, s.tailLength);
+    const ops = [...puts, ...this.genesisOps(s, start + this.persisted === 0)];
     await this.tailStore.batch(ops);
-    if (ops.length > blocks.length) this.genesisRecorded = true;
+    if (ops.length > puts.length) this.genesisRecorded = true;
     this.persisted = s.tailLength;
   }
 
@@ -208,8 +210,8 @@ export class IndexWriter {
     const generator = this.generator ?? new BloomBitsGenerator(size);
     this.generator = generator;
     generator.reset();
-    for (let i = 0; i < size; i++) generator.addBloom(i, s.tail[i]!.bloom);
-    const head = s.tail[size - 1]!.hash;
+    for (let i = 0; i < size; i++) generator.addBloom(i, s.tail.bloom(i));
+    const head = s.tail.hash(size - 1);
     const start = section * size;
     const extra = [
       ...tailDels(start, start + Math.min(this.persisted, size)),
@@ -224,7 +226,7 @@ export class IndexWriter {
       ...s,
       count: section + 1,
       heads,
-      tail: s.tail.slice(size, s.tailLength),
+      tail: s.tail.from(size),
       tailLength: s.tailLength - size,
     };
   }
@@ -239,7 +241,7 @@ export class IndexWriter {
       await this.tailStore.batch(dels);
       const keep = block - tailStart;
       this.persisted = Math.min(this.persisted, keep);
-      this.snap = { ...s, tail: s.tail.slice(0, keep), tailLength: keep };
+      this.snap = { ...s, tail: s.tail.upTo(keep), tailLength: keep };
       return;
     }
     const section = Math.floor(block / this.sectionSize);
@@ -252,7 +254,7 @@ export class IndexWriter {
       generation: this.newGeneration(heads),
       count: section,
       heads,
-      tail: [],
+      tail: new TailColumns(this.sectionSize),
       tailLength: 0,
     };
     if (old.queries > 0) this.oldGenerations.add(old);
