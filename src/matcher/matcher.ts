@@ -123,7 +123,10 @@ export interface Matcher {
 /**
  * Creates a matcher over a retriever. All queries of one matcher share one
  * scheduler per bit (requests for a cached or pending (bit, section) are never
- * sent twice), one bounded LRU cache and one pool of `workers`.
+ * sent twice), one bounded LRU cache and one pool of `workers`. Groups are read
+ * in order, each only for the sections earlier ones left; within a group, once
+ * sparse vectors show it pays, a clause's last bit is read only for the sections
+ * its other bits left (about a fifth fewer reads at 1% density).
  * @example
  * ```ts
  * const store = await BloomBitsStore.open(db, { readOnly: true });
