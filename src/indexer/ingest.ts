@@ -48,6 +48,11 @@ interface Effect {
   restart?: number;
   /** Emit progress once done. */
   progress?: boolean;
+  /**
+   * A commit: headers that extend the head plainly (no reorg, no write due) are
+   * accepted while it is in flight, instead of queueing up.
+   */
+  background?: boolean;
 }
 
 const nothing = async (): Promise<void> => undefined;
@@ -105,6 +110,8 @@ export function ingestHeaders(
     let sourceSub: Subscription | undefined;
     let sourceDone = false;
     let busy = false;
+    /** The write in flight lets plain headers through (see Effect.background). */
+    let background = false;
     let pumping = false;
     /** No more headers are handled: finished, failed or unsubscribed. */
     let stopped = false;
@@ -224,18 +231,24 @@ export function ingestHeaders(
 
     const start = (effect: Effect) => {
       busy = true;
+      background = effect.background === true;
       effect.run().then(
         () => {
           busy = false;
+          background = false;
           if (pendingEnd) return pendingEnd();
           if (stopped) return settle();
           if (effect.replay) queue.unshiftAll(effect.replay);
           if (effect.progress) subscriber.next(progress());
+          if (stopped) return settle(); // unsubscribed from inside next
           if (effect.restart !== undefined) subscribeSource(effect.restart);
+          // Headers accepted during a commit may have made the next one due.
+          if (effect.background && target.due(false) === 'commit') return start(commitEffect());
           pump();
         },
         (e) => {
           busy = false;
+          background = false;
           if (pendingEnd) return pendingEnd();
           if (stopped) return settle();
           fail(e);
@@ -243,16 +256,36 @@ export function ingestHeaders(
       );
     };
 
+    const commitEffect = (): Effect => ({ run: () => target.commit(), progress: true, background: true });
+
+    /** True when `h` extends the head plainly: handling it only appends it to the tail. */
+    const plain = (h: ParsedHeader): boolean => {
+      const snap = target.snapshot();
+      return (
+        last !== undefined &&
+        h.number === last.number + 1 &&
+        h.number === headOf(snap) + 1 &&
+        sameHash(h.parentHash, last.hash) &&
+        sameHash(hashAt(snap, h.number - 1), h.parentHash)
+      );
+    };
+
     const pump = () => {
-      if (pumping || busy || stopped) return;
+      if (pumping || (busy && !background) || stopped) return;
       pumping = true;
       try {
-        while (!busy && !stopped) {
+        while (!stopped && (!busy || background)) {
           if (queue.length === 0) {
-            if (sourceDone) finish();
+            if (sourceDone && !busy) finish();
             break;
           }
-          const effect = handle(queue.shift());
+          const next = queue.shift();
+          const h = isParsed(next) ? next : parseHeader(next);
+          if (busy && !plain(h)) {
+            queue.unshiftAll([h]); // waits for the commit in flight
+            break;
+          }
+          const effect = handle(h);
           if (effect !== undefined) start(effect);
         }
       } catch (e) {
@@ -296,7 +329,7 @@ export function ingestHeaders(
           if (queue.length === 0 && target.due(true) === 'flush') watchForPause();
           return undefined;
         }
-        return { run: due === 'commit' ? () => target.commit() : () => target.flush(), progress: true };
+        return due === 'commit' ? commitEffect() : { run: () => target.flush(), progress: true };
       }
 
       // Below the head: compare with what the index knows.

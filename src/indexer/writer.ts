@@ -48,6 +48,8 @@ export class IndexWriter {
   private readonly oldGenerations = new Set<Generation>();
   private sweepPending = false;
   private sweeping: Promise<void> = Promise.resolve();
+  /** A commit's write is in flight (headers are still accepted meanwhile). */
+  private committing = false;
   /** The generator of every commit (reset each time), made at the first. */
   private generator: BloomBitsGenerator | undefined;
 
@@ -176,7 +178,9 @@ export class IndexWriter {
       due: (idle: boolean): 'commit' | 'flush' | undefined => {
         const s = this.snap;
         const committedHead = (s.count + 1) * size - 1;
-        if (s.tailLength >= size && headOf(s) - committedHead >= this.confirmations) return 'commit';
+        if (s.tailLength >= size && headOf(s) - committedHead >= this.confirmations) {
+          return this.committing ? undefined : 'commit';
+        }
         if (idle && s.tailLength - this.persisted >= FLUSH_EVERY) return 'flush';
         return undefined;
       },
@@ -217,17 +221,24 @@ export class IndexWriter {
       ...tailDels(start, start + Math.min(this.persisted, size)),
       ...this.genesisOps(s, section === 0),
     ];
-    await this.store.writeSection(section, head, generator.vectors(), extra);
+    this.committing = true;
+    try {
+      await this.store.writeSection(section, head, generator.vectors(), extra);
+    } finally {
+      this.committing = false;
+    }
     if (section === 0) this.genesisRecorded = true;
     const heads = this.store.heads();
     s.generation.heads = heads;
     this.persisted = Math.max(0, this.persisted - size);
+    // Headers may have been accepted during the write: they stay in the tail.
+    const now = this.snap;
     this.snap = {
-      ...s,
+      ...now,
       count: section + 1,
       heads,
-      tail: s.tail.from(size),
-      tailLength: s.tailLength - size,
+      tail: now.tail.from(size),
+      tailLength: now.tailLength - size,
     };
   }
 
