@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { RLP } from '@ethereumjs/rlp';
 import fc from 'fast-check';
-import { lastValueFrom, type Observable, take, toArray } from 'rxjs';
+import { lastValueFrom, Observable, take, toArray } from 'rxjs';
+import { SourceError } from '../../src/errors.js';
 import { DecodedHeader } from '../../src/indexer/decodedHeader.js';
+import { decodeRlpHeader } from '../../src/sources/decodeRlpHeader.js';
+import { readOnWorker } from '../../src/sources/headerWorker.js';
 import { ndjsonHeaders } from '../../src/sources/ndjsonHeaders.js';
 import { rlpFileHeaders } from '../../src/sources/rlpFileHeaders.js';
 import type { BlockHeader } from '../../src/types/chain.js';
@@ -159,6 +162,17 @@ describe('ndjsonHeaders on a worker thread', () => {
     );
   });
 
+  it('emits nothing after a bad line (messages the worker sent on are dropped)', async () => {
+    const good = render('good', 2, new Uint8Array(32), new Uint8Array(32), new Uint8Array(256));
+    const path = join(dir, 'bad-first.ndjson');
+    writeFileSync(path, ['{"number":', good, good].join('\n'));
+    for (let i = 0; i < 10; i++) {
+      const got = await outcome(ndjsonHeaders(path, { worker: true }), true);
+      expect(got.headers).toEqual([]);
+      expect(got.error?.message).toMatch(/:1: /);
+    }
+  });
+
   it('reports a corrupt gzip file and a missing file as the main-thread reader does', async () => {
     const gz = gzipSync(
       Buffer.from(render('good', 1, new Uint8Array(32), new Uint8Array(32), new Uint8Array(256))),
@@ -246,6 +260,48 @@ describe('rlpFileHeaders on a worker thread', () => {
     expect(blocks.reduce((n, b) => n + b.length, 0)).toBeGreaterThan(2 * 1024 * 1024);
     expect(await lastValueFrom(rlpFileHeaders(path).pipe(toArray()))).toHaveLength(8000);
     expect(started).toHaveLength(1);
+  });
+
+  it('hands over to the worker at any block boundary: the main thread reads the head, the worker the rest', async () => {
+    const blocks: Uint8Array[] = [mainnet];
+    for (let i = 0; i < 500; i++) blocks.push(block(1000 + i, 16));
+    const ends: number[] = []; // byte after each synthetic block, from the first
+    let at = 0;
+    for (const b of blocks.slice(1)) ends.push((at += b.length));
+    const path = join(dir, 'handover.rlp');
+    for (const tail of [Buffer.alloc(0), Buffer.from([0xc5, 1])]) {
+      const bytes = Buffer.concat([...blocks, tail]);
+      writeFileSync(path, bytes);
+      const oracle = await outcome(rlpFileHeaders(path, { worker: false }), false);
+      // Hand over after the mainnet blocks, after synthetic block 200, and at the end of the blocks.
+      for (const start of [mainnet.length, mainnet.length + ends[199]!, mainnet.length + ends[499]!]) {
+        started.length = 0;
+        const viaWorker = new Observable<BlockHeader>((subscriber) => {
+          const controller = new AbortController();
+          const head = async (emit: (h: BlockHeader) => void, _signal: AbortSignal, ready: () => boolean) => {
+            while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
+            let offset = 0;
+            while (offset < start) {
+              const length = RLP.decode(bytes.subarray(offset), true).remainder.length;
+              const end = bytes.length - length;
+              emit(decodeRlpHeader(bytes.subarray(offset, end)));
+              offset = end;
+            }
+            return start;
+          };
+          const block = () => {
+            throw new SourceError('not expected');
+          };
+          readOnWorker({ kind: 'rlp', path, block, head }, (h) => subscriber.next(h), controller.signal).then(
+            () => subscriber.complete(),
+            (e) => subscriber.error(e),
+          );
+          return () => controller.abort();
+        });
+        expect(await outcome(viaWorker, true)).toEqual(oracle);
+        expect(await Promise.all(started)).toHaveLength(1);
+      }
+    }
   });
 
   it('terminates the worker on unsubscribe', async () => {

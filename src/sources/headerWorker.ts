@@ -40,6 +40,8 @@ interface WorkerData {
   chunkBytes: number;
   /** Where to load hash-wasm from (undefined: resolve it from the working directory). */
   hashWasm: string | undefined;
+  /** RLP: post `ready` once able to read, then wait to be told the byte to start at. */
+  handOver: boolean;
 }
 
 /** What the worker tells the main thread, in file order. */
@@ -51,6 +53,8 @@ type WorkerMessage =
   /** An RLP block the fast walk does not handle (to decode the slow way, which names any error). */
   | { type: 'block'; offset: number; bytes: Uint8Array; position: number }
   | { type: 'done' }
+  /** Able to read (with `handOver`): the main thread answers with the byte to start at. */
+  | { type: 'ready' }
   /** The RLP worker cannot load its Keccak: the caller reads the file on the main thread instead. */
   | { type: 'unavailable' }
   /** `format`: a malformed file (else the file system's or zlib's error, with its `code`). */
@@ -76,8 +80,11 @@ function headerWorkerMain(makeScanner: typeof headerFieldScanner, load: NodeJS.R
 
   let credits = data.window;
   let wake: (() => void) | undefined;
-  port.on('message', (n: number) => {
-    credits += n;
+  let startAt: (start: number) => void = () => {};
+  const started = new Promise<number>((resolve) => (startAt = resolve));
+  port.on('message', (message: number | { start: number }) => {
+    if (typeof message !== 'number') return startAt(message.start);
+    credits += message;
     const w = wake;
     wake = undefined;
     w?.();
@@ -240,6 +247,11 @@ function headerWorkerMain(makeScanner: typeof headerFieldScanner, load: NodeJS.R
       return;
     }
     const hasher = await createKeccak(256);
+    let start = 0;
+    if (data.handOver) {
+      port.postMessage({ type: 'ready' });
+      start = await started;
+    }
     /**
      * Decodes the block `b[from, to)` (one whole top-level list) into the current record; false
      * for anything decodeRlpHeader would reject or read the slow way (left to the main thread).
@@ -298,11 +310,12 @@ function headerWorkerMain(makeScanner: typeof headerFieldScanner, load: NodeJS.R
     // Splits the stream into top-level items as readRlpItems does (same checks, same messages).
     let buf: Uint8Array = new Uint8Array(0);
     let pos = 0;
-    let base = 0;
+    let base = start;
+    position = start;
     let need = 0;
     const waiting: Uint8Array[] = [];
     let waitingBytes = 0;
-    for await (const chunk of fs.createReadStream(data.path, { highWaterMark: data.chunkBytes })) {
+    for await (const chunk of fs.createReadStream(data.path, { highWaterMark: data.chunkBytes, start })) {
       waiting.push(chunk as Buffer);
       waitingBytes += chunk.length;
       if (buf.length - pos + waitingBytes < need) continue;
@@ -391,6 +404,17 @@ export interface WorkerReader {
   /** An RLP block the worker left to the main thread: its header. @throws SourceError */
   block?: (offset: number, bytes: Uint8Array) => BlockHeader;
   onRead?: ((position: number) => void) | undefined;
+  /**
+   * RLP: reads the file from its start on the main thread while the worker starts (~50-100 ms
+   * of a quick run otherwise lost), until `ready()` turns true at a block boundary; resolves the
+   * byte there, for the worker to go on from, or undefined once it read the whole file (or was
+   * aborted). @throws SourceError as the main-thread reader
+   */
+  head?: (
+    emit: (header: BlockHeader) => void,
+    signal: AbortSignal,
+    ready: () => boolean,
+  ) => Promise<number | undefined>;
 }
 
 /**
@@ -415,37 +439,59 @@ export async function readOnWorker(
     window: WINDOW,
     chunkBytes: CHUNK_BYTES,
     hashWasm: reader.kind === 'rlp' ? hashWasmPath() : undefined,
+    handOver: reader.head !== undefined,
   };
   // execArgv: [] keeps the parent's preloads (a TypeScript loader, say) out of this plain-JS worker.
   const worker = new Worker(workerSource, { eval: true, workerData: data, execArgv: [] });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   let onAbort: (() => void) | undefined;
+  let ready = false;
   let done = false;
-  try {
-    done = await new Promise<boolean>((resolve, reject) => {
-      onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort);
-      worker.on('error', (err) => reject(new SourceError(`${path}: ${err.message}`, false, { cause: err })));
-      worker.on('exit', (code) =>
-        reject(new SourceError(`${path}: the reading thread stopped early (exit code ${code})`)),
-      );
-      worker.on('message', (message: WorkerMessage) => {
-        try {
-          if (message.type === 'done') resolve(true);
-          else if (message.type === 'unavailable') resolve(false);
-          else if (message.type === 'error') reject(workerError(path, message));
-          else {
-            handle(reader, message, emit, signal);
-            if (!signal.aborted) {
-              worker.postMessage(1);
-              reader.onRead?.(message.position);
-            }
+  /** True once the outcome is known: messages still arriving (before the worker stops) are dropped. */
+  let over = false;
+  const settled = new Promise<boolean>((resolve, reject) => {
+    const end = (ok: boolean) => {
+      over = true;
+      resolve(ok);
+    };
+    const fail = (err: unknown) => {
+      over = true;
+      reject(err);
+    };
+    onAbort = () => fail(signal.reason);
+    signal.addEventListener('abort', onAbort);
+    worker.on('error', (err) => fail(new SourceError(`${path}: ${err.message}`, false, { cause: err })));
+    worker.on('exit', (code) =>
+      fail(new SourceError(`${path}: the reading thread stopped early (exit code ${code})`)),
+    );
+    worker.on('message', (message: WorkerMessage) => {
+      if (over) return;
+      try {
+        if (message.type === 'ready') ready = true;
+        else if (message.type === 'done') end(true);
+        else if (message.type === 'unavailable') end(false);
+        else if (message.type === 'error') fail(workerError(path, message));
+        else {
+          handle(reader, message, emit, signal);
+          if (!signal.aborted) {
+            worker.postMessage(1);
+            reader.onRead?.(message.position);
           }
-        } catch (err) {
-          reject(err);
         }
-      });
+      } catch (err) {
+        fail(err);
+      }
     });
+  });
+  settled.catch(() => {}); // awaited below, unless the head reads the whole file
+  try {
+    if (reader.head) {
+      const start = await reader.head(emit, signal, () => ready);
+      if (signal.aborted) throw signal.reason;
+      if (start === undefined) return true; // the head read it all (or the worker could not start)
+      worker.postMessage({ start });
+    }
+    done = await settled;
     return done;
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort);

@@ -38,25 +38,48 @@ export function rlpFileHeaders(
           throw new SourceError(`${path}: ${(err as Error).message}`, false, { cause: err });
         }
       };
-      const done = await readOnWorker({ kind: 'rlp', path, block, onRead: options.onRead }, emit, signal);
-      if (done) return;
+      // By default the main thread reads the first blocks while the worker starts.
+      const head =
+        options.worker === undefined
+          ? (emitHead: (h: BlockHeader) => void, signalHead: AbortSignal, ready: () => boolean) =>
+              readOnThisThread(path, options.onRead, emitHead, signalHead, ready)
+          : undefined;
+      const reader = { kind: 'rlp' as const, path, block, onRead: options.onRead, head };
+      if (await readOnWorker(reader, emit, signal)) return;
     }
-    const hash = await fastKeccak256();
-    const stream = addAbortSignal(signal, createReadStream(path, { highWaterMark: 256 * 1024 }));
-    try {
-      for await (const { bytes, offset } of readRlpItems(stream)) {
-        emit(decodeBlock(bytes, offset, hash));
-        options.onRead?.(offset + bytes.length);
-        if (signal.aborted) return;
-      }
-    } catch (err) {
-      if (signal.aborted) throw err;
-      // File-system errors (ENOENT, EISDIR...) and format errors alike name the file.
-      throw new SourceError(`${path}: ${(err as Error).message}`, false, { cause: err });
-    } finally {
-      stream.destroy();
-    }
+    await readOnThisThread(path, options.onRead, emit, signal);
   });
+}
+
+/**
+ * Reads the blocks on the main thread, from the file's start until `stop()` turns true after a
+ * block (checked between reads); resolves the byte after that block, or undefined at the end of
+ * the file (or once aborted).
+ */
+async function readOnThisThread(
+  path: string,
+  onRead: ((position: number) => void) | undefined,
+  emit: (header: BlockHeader) => void,
+  signal: AbortSignal,
+  stop: () => boolean = () => false,
+): Promise<number | undefined> {
+  const hash = await fastKeccak256();
+  const stream = addAbortSignal(signal, createReadStream(path, { highWaterMark: 256 * 1024 }));
+  try {
+    for await (const { bytes, offset } of readRlpItems(stream)) {
+      emit(decodeBlock(bytes, offset, hash));
+      onRead?.(offset + bytes.length);
+      if (signal.aborted) return undefined;
+      if (stop()) return offset + bytes.length;
+    }
+    return undefined;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    // File-system errors (ENOENT, EISDIR...) and format errors alike name the file.
+    throw new SourceError(`${path}: ${(err as Error).message}`, false, { cause: err });
+  } finally {
+    stream.destroy();
+  }
 }
 
 /** The header of the block at byte `offset`. @throws SourceError naming the offset. */
