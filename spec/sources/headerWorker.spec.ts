@@ -258,8 +258,10 @@ describe('rlpFileHeaders on a worker thread', () => {
     const path = join(dir, 'big.rlp');
     writeFileSync(path, Buffer.concat(blocks));
     expect(blocks.reduce((n, b) => n + b.length, 0)).toBeGreaterThan(2 * 1024 * 1024);
-    expect(await lastValueFrom(rlpFileHeaders(path).pipe(toArray()))).toHaveLength(8000);
+    const byDefault = await outcome(rlpFileHeaders(path), true);
     expect(started).toHaveLength(1);
+    expect(byDefault.headers).toHaveLength(8000);
+    expect(byDefault).toEqual(await outcome(rlpFileHeaders(path, { worker: false }), false));
   });
 
   it('hands over to the worker at any block boundary: the main thread reads the head, the worker the rest', async () => {
