@@ -3,6 +3,7 @@
  * which later appends, commits (`from`) and rollbacks (`upTo`) must never change.
  */
 import fc from 'fast-check';
+import { InvalidOptionError } from '../../src/errors.js';
 import { TailColumns } from '../../src/indexer/tailColumns.js';
 
 /** A distinct hash and bloom per block number. */
@@ -69,6 +70,6 @@ describe('TailColumns', () => {
     bloom.fill(0);
     expect(columns.hash(0)).toEqual(hashOf(1));
     expect(columns.bloom(0)).toEqual(bloomOf(1));
-    expect(() => columns.from(4)).toThrow(RangeError);
+    expect(() => columns.from(4)).toThrow(InvalidOptionError);
   });
 });

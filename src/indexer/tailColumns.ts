@@ -1,4 +1,5 @@
 import { BLOOM_BYTE_LENGTH, HASH_LENGTH } from '../constants.js';
+import { InvalidOptionError } from '../errors.js';
 
 /** Bytes per entry: hash ‖ bloom. */
 const ENTRY = HASH_LENGTH + BLOOM_BYTE_LENGTH;
@@ -79,7 +80,9 @@ export class TailColumns {
    * appended to afterwards.
    */
   from(start: number): TailColumns {
-    if (start % this.sectionSize !== 0) throw new RangeError(`tail columns start at a section, not ${start}`);
+    if (start % this.sectionSize !== 0) {
+      throw new InvalidOptionError('start', `tail columns start at a section boundary, not ${start}`);
+    }
     const n = Math.max(0, this.count - start);
     return new TailColumns(this.sectionSize, this.chunks.slice(start >>> this.shift), n);
   }
