@@ -48,17 +48,11 @@ export function packSection(
   if (vectors.length !== BLOOM_BIT_LENGTH) {
     throw new InvalidOptionError('vectors', `a section has 2048 vectors, got ${vectors.length}`);
   }
-  writeUint64(scratch, 0, sectionSize);
-  writeUint64(scratch, 8, section);
-  scratch.set(head, 16);
   const starts = new Uint32Array(BLOOM_BIT_LENGTH + 1);
-  let at = 16 + head.length;
+  let at = writePrefix(scratch, sectionSize, section, head);
   for (let bit = 0; bit < BLOOM_BIT_LENGTH; bit++) {
     const n = compressInto(vectors[bit]!, scratch, at + 4);
-    scratch[at] = n >>> 24;
-    scratch[at + 1] = (n >>> 16) & 0xff;
-    scratch[at + 2] = (n >>> 8) & 0xff;
-    scratch[at + 3] = n & 0xff;
+    writeUint32(scratch, at, n);
     starts[bit] = at + 4;
     at += 4 + n;
   }
@@ -96,18 +90,27 @@ function checksumInput(
   let total = 16 + head.length;
   for (const value of values) total += 4 + value.length;
   const data = new Uint8Array(total);
-  writeUint64(data, 0, sectionSize);
-  writeUint64(data, 8, section);
-  data.set(head, 16);
-  let at = 16 + head.length;
+  let at = writePrefix(data, sectionSize, section, head);
   for (const value of values) {
-    const n = value.length;
-    data[at] = n >>> 24;
-    data[at + 1] = (n >>> 16) & 0xff;
-    data[at + 2] = (n >>> 8) & 0xff;
-    data[at + 3] = n & 0xff;
+    writeUint32(data, at, value.length);
     data.set(value, at + 4);
-    at += 4 + n;
+    at += 4 + value.length;
   }
   return data;
+}
+
+/** Writes `uint64 sectionSize ‖ uint64 section ‖ head` at 0; returns where the values start. */
+function writePrefix(out: Uint8Array, sectionSize: number, section: number, head: Uint8Array): number {
+  writeUint64(out, 0, sectionSize);
+  writeUint64(out, 8, section);
+  out.set(head, 16);
+  return 16 + head.length;
+}
+
+/** A value's length, big-endian, at `at`. */
+function writeUint32(out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24;
+  out[at + 1] = (n >>> 16) & 0xff;
+  out[at + 2] = (n >>> 8) & 0xff;
+  out[at + 3] = n & 0xff;
 }
