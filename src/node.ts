@@ -7,3 +7,4 @@ export * from './index.js';
 export { ndjsonHeaders } from './sources/ndjsonHeaders.js';
 export { ndjsonLogs } from './sources/ndjsonLogs.js';
 export { rlpFileHeaders } from './sources/rlpFileHeaders.js';
+export type { FileSourceOptions } from './sources/types.js';

@@ -7,6 +7,7 @@ import { readOnWorker } from './headerWorker.js';
 import { parseHeaderJson } from './parseHeaderJson.js';
 import { readChunks } from './readLines.js';
 import { scanHeaderLine } from './scanHeaderLine.js';
+import type { FileSourceOptions } from './types.js';
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
@@ -20,6 +21,10 @@ const CR = 0x0d;
  * Lines are read from their bytes by a validating scanner that decodes only the four fields
  * (the indexer then reuses those bytes); any line it does not handle goes through JSON.parse,
  * so both paths give the same headers and the same errors.
+ * The `worker` option is off by default: gunzip already runs off the main thread, and on two
+ * cores shared with the indexer the worker's extra CPU (its start, the hand-over) cost more wall
+ * time than the scanning it moved (measured: main-thread CPU halved, total CPU +30%, indexing
+ * ~15% slower on a busy machine).
  * Errors: {@link SourceError} naming the line number of a bad line, or the unreadable file.
  * @example
  * ```ts
@@ -27,20 +32,7 @@ const CR = 0x0d;
  * await lastValueFrom(index.indexHeaders(ndjsonHeaders('headers.ndjson.gz')), { defaultValue: undefined });
  * ```
  */
-export function ndjsonHeaders(
-  path: string,
-  options: {
-    /** Told the bytes of the file read so far (for progress). */ onRead?: (position: number) => void;
-    /**
-     * Read, gunzip and scan on a worker thread, so the main thread only builds the headers.
-     * Same headers, same errors either way. Off by default: gunzip already runs off the main
-     * thread, and on two cores shared with the indexer the worker's extra CPU (its start, the
-     * hand-over) cost more wall time than the scanning it moved (measured: main-thread CPU
-     * halved, total CPU +30%, indexing ~15% slower on a busy machine).
-     */
-    worker?: boolean;
-  } = {},
-): Observable<BlockHeader> {
+export function ndjsonHeaders(path: string, options: FileSourceOptions = {}): Observable<BlockHeader> {
   return fromAsync<BlockHeader>(async (emit, signal) => {
     if (options.worker === true) {
       const line = (lineNumber: number, bytes: Uint8Array): BlockHeader | undefined => {

@@ -8,27 +8,18 @@ import { decodeRlpHeader } from './decodeRlpHeader.js';
 import { readOnWorker, useWorker } from './headerWorker.js';
 import { fastKeccak256, type Keccak256, keccak256 } from './keccakHasher.js';
 import { readRlpItems } from './rlpItems.js';
+import type { FileSourceOptions } from './types.js';
 
 /**
  * Headers of a chain export file as `geth export` writes it (concatenated RLP blocks), in file
  * order. Streamed: one block is decoded at a time. Cold: subscribing opens the file,
  * unsubscribing closes it.
+ * The `worker` option defaults to on for files of 2 MiB and more (a smaller file is read before
+ * a worker would have started). Where the worker cannot load its Keccak (the ES module build run
+ * from a directory that does not resolve `hash-wasm`), the file is read on the main thread.
  * Errors: {@link SourceError} naming the byte offset for an unreadable, truncated or corrupt file.
  */
-export function rlpFileHeaders(
-  path: string,
-  options: {
-    /** Told the bytes of the file read so far (for progress). */ onRead?: (position: number) => void;
-    /**
-     * Read, split, decode and hash on a worker thread, so the main thread only builds the
-     * headers (default: for files of 2 MiB and more; a smaller file is read before a worker
-     * would have started). Same headers, same errors either way. Where the worker cannot load
-     * its Keccak (the ES module build run from a directory that does not resolve `hash-wasm`),
-     * the file is read on the main thread.
-     */
-    worker?: boolean;
-  } = {},
-): Observable<BlockHeader> {
+export function rlpFileHeaders(path: string, options: FileSourceOptions = {}): Observable<BlockHeader> {
   return fromAsync<BlockHeader>(async (emit, signal) => {
     if (await useWorker(path, options.worker)) {
       const block = (offset: number, bytes: Uint8Array): BlockHeader => {
