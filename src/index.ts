@@ -22,6 +22,7 @@ export { concatMapEager } from './operators/concatMapEager.js';
 export { fetchCandidates } from './operators/fetchCandidates.js';
 export * from './sources/index.js';
 export * from './store/index.js';
+export { INDEX_LEVEL_OPTIONS } from './store/levelOptions.js';
 export { storeRetriever } from './store/storeRetriever.js';
 export { parseBlockNumber, parseBlockRange } from './types/blockNumber.js';
 export type {

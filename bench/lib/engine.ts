@@ -1,8 +1,9 @@
 import { ClassicLevel } from 'classic-level';
 import { lastValueFrom, reduce } from 'rxjs';
 import type * as Api from '../../src/index.js';
+import { INDEX_LEVEL_OPTIONS } from '../../src/index.js';
 import { type Answer, addBlock, emptyAnswer } from './answer.js';
-import { type Db, SECTION_SIZE, VIEW } from './vectorStore.js';
+import { type Db, SECTION_SIZE } from './vectorStore.js';
 
 /**
  * The parts of the public API a query figure uses. The bench passes `src/index.ts`; the
@@ -13,7 +14,8 @@ export type Store = Api.BloomBitsStore;
 
 /** Opens a classic-level directory read-only as a store of `engine`. */
 export async function openStore(engine: Engine, dir: string): Promise<{ db: Db; store: Store }> {
-  const db: Db = new ClassicLevel(dir, VIEW);
+  // As the CLI's read commands open an index (src/cli/openDb.ts): at most 64 tables mapped.
+  const db: Db = new ClassicLevel(dir, INDEX_LEVEL_OPTIONS);
   await db.open();
   const store = await engine.BloomBitsStore.open(db, { readOnly: true });
   return { db, store };

@@ -4,6 +4,7 @@ import {
   COUNT_KEY,
   compressBytes,
   encodeUint64,
+  INDEX_LEVEL_OPTIONS,
   SECTION_SIZE_KEY,
   sectionHeadKey,
   vectorKey,
@@ -42,11 +43,13 @@ export function randomVector(random: () => number, density: number): Uint8Array 
  * A classic-level bloom-bits store of `sections` sections of random vectors at `density`,
  * holding only the bits the shapes query (every other bit would never be read), in the
  * store's exact key layout: vectors under their section heads, heads, count and size.
- * Seeded by density: every run and every engine reads the same bytes.
+ * Seeded by density: every run and every engine reads the same bytes. Written (and read, see
+ * `openStore`) with {@link INDEX_LEVEL_OPTIONS}, as the CLI writes and reads an index: 1 MiB tables
+ * (the `-1mib` in the name: the 2 MiB tables of LevelDB's defaults were `vectors-10pct-5000`).
  */
 export function vectorStore(density: number, sections: number): Promise<string> {
-  return cached(`vectors-${density * 100}pct-${sections}`, async (dir) => {
-    const db: Db = new ClassicLevel(dir, VIEW);
+  return cached(`vectors-${density * 100}pct-${sections}-1mib`, async (dir) => {
+    const db: Db = new ClassicLevel(dir, INDEX_LEVEL_OPTIONS);
     await db.open();
     const random = prng(Math.round(density * 1000) + 7);
     const bits = queriedBits();

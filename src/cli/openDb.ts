@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { AbstractLevel } from 'abstract-level';
 import { Level } from 'level';
 import { BloomBitsError, type BloomBitsErrorCode } from '../errors.js';
+import { INDEX_LEVEL_OPTIONS } from '../store/levelOptions.js';
 
 /** A CLI failure: printed as one line on stderr, exit code 1 (2 for usage). */
 export class CliError extends BloomBitsError {
@@ -27,18 +28,16 @@ export type Db = AbstractLevel<any, any, any>;
  * Opens the LevelDB directory of an index.
  * `write: false` (read commands): the directory must already hold a db (never created), and
  * the returned handle refuses every write that would change the data (see {@link readOnly}).
- * Opened through `level` (classic-level under Node), as the README shows library users.
+ * Opened through `level` (classic-level under Node), as the README shows library users, with
+ * {@link INDEX_LEVEL_OPTIONS} (1 MiB tables, 64 open at most): LevelDB keeps every open table
+ * memory-mapped, so these bound the pages a long query leaves resident.
  * Turns LevelDB's lock and open failures into one readable {@link CliError}.
  */
 export async function openDb(dir: string, write: boolean): Promise<Db> {
   // LevelDB would leave a LOCK file in a directory that holds no db: check for one first.
   if (!write && !existsSync(join(dir, 'CURRENT')))
     throw new CliError(`no index at ${dir} (run "rx-bloombits index --db ${dir} ..." first)`);
-  const db = new Level<Uint8Array, Uint8Array>(dir, {
-    keyEncoding: 'view',
-    valueEncoding: 'view',
-    createIfMissing: write,
-  });
+  const db = new Level<Uint8Array, Uint8Array>(dir, { ...INDEX_LEVEL_OPTIONS, createIfMissing: write });
   try {
     await db.open();
   } catch (e) {
