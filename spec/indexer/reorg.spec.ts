@@ -196,6 +196,49 @@ describe('BloomIndex on synthetic chains', () => {
       }
     });
 
+    describe('a source that sees the chain reorganise between two of its own headers (a live node)', () => {
+      // The first subscription serves the old chain up to `switchAt`, then the new branch: what a
+      // polling source sees when the node reorganises between two polls. Later ones serve the new chain.
+      const switching = (old: readonly BlockHeader[], next: readonly BlockHeader[], switchAt: number) => {
+        let calls = 0;
+        const factorySource = (fromBlock: number): Observable<BlockHeader> =>
+          calls++ === 0
+            ? from([...old.slice(fromBlock, switchAt), ...next.slice(switchAt)])
+            : from(next.slice(fromBlock));
+        return { factorySource, calls: () => calls };
+      };
+
+      it.each([
+        ['inside the tail', 690, 700],
+        ['at the switch itself', 694, 695],
+        ['below the tail (allowDeepReorg)', 600, 698],
+      ])(
+        'a factory source is asked again from lower down: the fork %s (at %i, switch at %i)',
+        async (name, forkAt, switchAt) => {
+          const next = makeChain(730, 4, chain, forkAt);
+          const { db, index } = await openIndex();
+          await run(index, from(chain.slice(0, 680)));
+          const source = switching(chain, next, switchAt);
+          await run(index, source.factorySource, { allowDeepReorg: name.includes('below') });
+          expect(source.calls()).toBeGreaterThan(1);
+          const expected = await fresh(next);
+          expect(index.info()).toEqual(expected.index.info());
+          expect(await dumpDb(db)).toEqual(await dumpDb(expected.db));
+          await expectMatchesBrute(index, next);
+        },
+      );
+
+      it('a plain source cannot be asked again: ChainError, with the headers before the break indexed', async () => {
+        const next = makeChain(730, 4, chain, 690);
+        const { index } = await openIndex();
+        await run(index, from(chain.slice(0, 680)));
+        const error = await run(index, from([...chain.slice(680, 700), ...next.slice(700)])).catch((e) => e);
+        expect(error).toBeInstanceOf(ChainError);
+        expect(error.message).toMatch(/does not build on block 699 from the same source/);
+        expect(index.info().head).toBe(699);
+      });
+    });
+
     it('a plain observable of a branch not building on the index fails with ChainError', async () => {
       const next = makeChain(720, 2, chain, 695);
       const { index } = await fresh(chain);

@@ -79,7 +79,9 @@ export const PAUSE_MS = 250;
  * rolled back before the fork point is established. When the source's first
  * header is already past the fork, a factory source is resubscribed from
  * exponentially lower known blocks (O(log depth) restarts); a plain source
- * fails with ChainError.
+ * fails with ChainError. So does a header that does not build on the source's
+ * previous one (a live node reorganised between the two): a factory source is
+ * asked again from lower down, a plain one fails with ChainError.
  *
  * `onSettled` runs once no write is in flight any more after the run ended
  * (completion, error or unsubscription).
@@ -306,11 +308,15 @@ export function ingestHeaders(
           throw new ChainError(`headers skip from block ${last.number + 1} to ${n}`);
         }
         if (!sameHash(h.parentHash, last.hash)) {
-          throw new ChainError(`block ${n} does not build on block ${n - 1} from the same source`);
+          // A live source saw the chain reorganise between two of its headers: `h` is compared
+          // with the index afresh, and the fork is found as for a source's first header (a
+          // factory is asked again from lower down). A plain source cannot be asked again.
+          if (!factory)
+            throw new ChainError(`block ${n} does not build on block ${n - 1} from the same source`);
+          resetRun();
         }
-      } else if (n > next) {
-        throw new ChainError(`headers skip from block ${next} to ${n}`);
       }
+      if (last === undefined && n > next) throw new ChainError(`headers skip from block ${next} to ${n}`);
       last = h;
 
       if (n === next) {
