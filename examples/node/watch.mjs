@@ -32,7 +32,10 @@ const data = (/** @type {string} */ name) => fileURLToPath(new URL(`../data/${na
 const db = new Level(values.db ?? './watch-index', { keyEncoding: 'view', valueEncoding: 'view' });
 const index = await BloomIndex.open(db);
 const print = (/** @type {import('rx-bloombits').Log} */ log, /** @type {string} */ when) =>
-  console.log(`${when} block ${Number(log.blockNumber)} #${Number(log.logIndex)} ${log.address}`);
+  // A reorg retracts logs it replaced: they come again with `removed: true`.
+  console.log(
+    `${log.removed ? 'removed' : when} block ${Number(log.blockNumber)} #${Number(log.logIndex)} ${log.address}`,
+  );
 
 try {
   if (values.rpc !== undefined) {

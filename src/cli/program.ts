@@ -249,10 +249,14 @@ function buildProgram(io: CliIo): Command {
       );
       const range = { fromBlock: o.from ?? fromBlock ?? 0, toBlock: o.to ?? toBlock ?? 'latest' };
       const started = performance.now();
-      const stats = { candidates: new Set<number>(), logs: 0, logBlocks: new Set<string>() };
+      const stats = { candidates: new Set<number>(), logs: 0, logBlocks: new Set<string>(), retracted: 0 };
       const printLog = (log: Log) => {
-        stats.logs++;
-        stats.logBlocks.add(log.blockNumber);
+        // --follow: a reorg's retractions (`removed: true`) are printed, counted apart.
+        if (log.removed) stats.retracted++;
+        else {
+          stats.logs++;
+          stats.logBlocks.add(log.blockNumber);
+        }
         io.stdout.write(`${JSON.stringify(event ? decodeLog(log, event) : log)}\n`);
       };
       const summary = (): void => {
@@ -262,7 +266,11 @@ function buildProgram(io: CliIo): Command {
         io.stderr.write(
           logsMode
             ? `query: ${n} candidate ${plural(n, 'block')}, ${stats.logs} ${plural(stats.logs, 'log')}, ` +
-                `${n - stats.logBlocks.size} false-positive ${plural(n - stats.logBlocks.size, 'block')} removed, ${seconds} s\n`
+                `${n - stats.logBlocks.size} false-positive ${plural(n - stats.logBlocks.size, 'block')} removed, ` +
+                (stats.retracted > 0
+                  ? `${stats.retracted} ${plural(stats.retracted, 'log')} retracted by reorgs, `
+                  : '') +
+                `${seconds} s\n`
             : `query: ${n} candidate ${plural(n, 'block')}, ${seconds} s\n`,
         );
       };

@@ -10,7 +10,7 @@ import {
   range as rangeOf,
 } from 'rxjs';
 import { bloomTestGroups } from '../bloom/index.js';
-import { BeyondHeadError, InvalidOptionError } from '../errors.js';
+import { BeyondHeadError, ChainError, InvalidOptionError } from '../errors.js';
 import { compileFilter } from '../filter/compileFilter.js';
 import { filterLogs } from '../filter/filterLogs.js';
 import { normalizeFilter } from '../filter/normalizeFilter.js';
@@ -182,21 +182,35 @@ export function logs(
  * nothing is buffered but what one catch-up step is fetching, and no block is
  * missed or delivered twice. A `fromBlock` past the head means live only,
  * from that block on. With `source`, it also runs `indexHeaders(source)`.
+ *
+ * Reorgs: when the index replaces blocks the watch has already delivered (or
+ * is fetching), their logs are delivered again with `removed: true`, as
+ * `eth_subscribe('logs')` does, oldest first, and the new blocks' logs follow.
+ * Applying each `removed` log as a retraction always leaves exactly the logs
+ * of the chain the index holds. The logs of blocks a reorg may still replace
+ * are kept for that: the unindexed tail and one section below it. A deeper
+ * reorg (`allowDeepReorg`) past what is kept fails the watch with ChainError
+ * rather than leave logs of replaced blocks standing.
  */
 export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions): Observable<Log> {
   return new Observable<Log>((subscriber) => {
     let checked: { receipts: LogsSource; concurrency: number };
-    let done: number;
+    let start: number;
     try {
       checked = checkLogsOptions(options);
       normalizeFilter(filter);
-      // Blocks up to `done` are delivered.
-      done = parseBlockNumber(options.fromBlock ?? 0, Math.max(headOf(host.snapshot()), 0)) - 1;
+      start = parseBlockNumber(options.fromBlock ?? 0, Math.max(headOf(host.snapshot()), 0));
     } catch (e) {
       subscriber.error(e);
       return;
     }
+    // Every block up to `done` has had all its logs delivered; a step fetches (done, stepTo].
+    let done = start - 1;
+    let stepTo = done;
+    const kept = new DeliveredLogs();
     let step: { unsubscribe(): void } | undefined;
+    // Which step is current: a cancelled step's late notifications are ignored.
+    let stepId = 0;
     let running = false;
     let looping = false;
     // A loop, not recursion: a catch-up step that completes synchronously is followed by the next here.
@@ -205,24 +219,71 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
       looping = true;
       try {
         while (!running && !subscriber.closed) {
-          const to = headOf(host.snapshot());
+          const s = host.snapshot();
+          const to = headOf(s);
           if (to <= done) break;
           running = true;
-          step = logs(host, filter, { fromBlock: done + 1, toBlock: to }, checked).subscribe({
-            next: (log) => subscriber.next(log),
-            error: (e) => subscriber.error(e),
+          stepTo = to;
+          const id = ++stepId;
+          // Logs of blocks no reorg can reach any more (below the tail and one section) are let go.
+          const reachable = tailStartOf(s) - s.sectionSize;
+          const stepped = logs(host, filter, { fromBlock: done + 1, toBlock: to }, checked).subscribe({
+            next: (log) => {
+              if (id !== stepId) return;
+              const n = Number(log.blockNumber);
+              // A block's logs arrive together and blocks in order: every block before n is complete.
+              if (n - 1 > done) {
+                done = n - 1;
+                kept.forgetBelow(Math.min(n, reachable));
+              }
+              if (kept.add(n, log)) subscriber.next(log);
+            },
+            error: (e) => {
+              if (id === stepId) subscriber.error(e);
+            },
             complete: () => {
+              if (id !== stepId) return;
               done = to;
+              kept.forgetBelow(Math.min(to + 1, reachable));
               running = false;
+              step = undefined;
               kick();
             },
           });
+          if (id !== stepId || !running) stepped.unsubscribe();
+          else step = stepped;
         }
       } finally {
         looping = false;
       }
     };
-    const ticks = host.heads$.subscribe(() => kick());
+    /** The index replaced the blocks above `fork`: retract what was delivered of them, fetch anew. */
+    const reorg = (fork: number) => {
+      if (fork < kept.forgottenTop) {
+        subscriber.error(
+          new ChainError(
+            `watch: a reorg replaced the blocks from ${fork + 1}, but the logs it delivered for block ${kept.forgottenTop} were let go (deeper than the unindexed tail and one section)`,
+          ),
+        );
+        return;
+      }
+      if (running) {
+        stepId++;
+        running = false;
+        step?.unsubscribe();
+        step = undefined;
+      }
+      for (const log of kept.removeAbove(fork)) {
+        if (subscriber.closed) return;
+        subscriber.next({ ...log, removed: true });
+      }
+      if (fork < done) done = fork;
+    };
+    const ticks = host.heads$.subscribe((h) => {
+      // Only a rollback lets a header at or below a block already fetched in: a reorg.
+      if (h.number >= start && h.number <= (running ? stepTo : done)) reorg(h.number - 1);
+      kick();
+    });
     const indexing = options.source
       ? host.indexHeaders(options.source, { allowDeepReorg: options.allowDeepReorg }).subscribe({
           error: (e) => subscriber.error(e),
@@ -236,6 +297,61 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
     };
   });
 }
+
+/**
+ * The logs a watch delivered, by block (ascending), for the blocks a reorg may
+ * still replace: what to retract then, and what not to deliver twice when a
+ * cancelled step's blocks are fetched again.
+ */
+class DeliveredLogs {
+  private readonly blocks: { number: number; logs: Log[] }[] = [];
+  private first = 0;
+  /** Blocks below this are no longer kept. */
+  private floor = 0;
+  /** The highest block whose delivered logs were let go (-1: none). */
+  forgottenTop = -1;
+
+  /** Records `log` of block `n` (blocks come in ascending order); false if it was delivered already. */
+  add(n: number, log: Log): boolean {
+    let i = this.blocks.length - 1;
+    while (i >= this.first && this.blocks[i]!.number > n) i--;
+    const entry = i >= this.first ? this.blocks[i]! : undefined;
+    if (entry?.number === n) {
+      if (entry.logs.some((l) => sameLog(l, log))) return false;
+      entry.logs.push(log);
+    } else if (n >= this.floor) {
+      this.blocks.splice(i + 1, 0, { number: n, logs: [log] });
+    } else {
+      this.forgottenTop = Math.max(this.forgottenTop, n);
+    }
+    return true;
+  }
+
+  /** Lets go of the blocks below `block`. */
+  forgetBelow(block: number): void {
+    if (block <= this.floor) return;
+    this.floor = block;
+    while (this.first < this.blocks.length && this.blocks[this.first]!.number < block) {
+      this.forgottenTop = Math.max(this.forgottenTop, this.blocks[this.first]!.number);
+      this.first++;
+    }
+    if (this.first > 1024 && this.first * 2 > this.blocks.length) {
+      this.blocks.splice(0, this.first);
+      this.first = 0;
+    }
+  }
+
+  /** Takes out the logs of the blocks above `fork`, oldest first. */
+  removeAbove(fork: number): Log[] {
+    let i = this.blocks.length;
+    while (i > this.first && this.blocks[i - 1]!.number > fork) i--;
+    return this.blocks.splice(i).flatMap((b) => b.logs);
+  }
+}
+
+/** The same log of the same block (a block's logs are told apart by their index). */
+const sameLog = (a: Log, b: Log): boolean =>
+  a.blockHash === b.blockHash && a.logIndex === b.logIndex && a.transactionHash === b.transactionHash;
 
 /** The tail blocks of `s` in [from, to] whose bloom passes `groups`, lazily. */
 function* tailCandidates(

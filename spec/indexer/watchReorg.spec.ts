@@ -1,0 +1,202 @@
+import fc from 'fast-check';
+import { MemoryLevel } from 'memory-level';
+import { from, lastValueFrom, type Observable, of, Subject, takeUntil, timer } from 'rxjs';
+import { map } from 'rxjs/operators';
+import { bloomTest } from '../../src/bloom/index.js';
+import { BloomIndex } from '../../src/bloomIndex.js';
+import { ChainError, type Hex, type Log } from '../../src/index.js';
+import type { BlockHeader } from '../../src/types/chain.js';
+import { hexToBytes } from '../../src/types/hex.js';
+import { ADDRESSES, makeChain, syntheticLog } from './helpers.js';
+
+/*
+ * watch across reorgs: logs of replaced blocks come again with `removed: true`, and
+ * retracting them leaves exactly the logs of the chain the index holds (the oracle:
+ * every block of that chain whose bloom passes, one log each, pinned to its hash).
+ */
+
+const address = ADDRESSES[0]!;
+const passes = (h: BlockHeader) => bloomTest(hexToBytes(h.logsBloom), hexToBytes(address));
+
+/** One log of `address` per block, pinned to the hash asked for; sync or a macrotask later. */
+const receiptsOf =
+  (async: boolean) =>
+  ({ number, hash }: { number: number; hash?: Hex }): Observable<Log[]> => {
+    const logs = [syntheticLog(number, hash, address)];
+    return async ? timer(0).pipe(map(() => logs)) : of(logs);
+  };
+
+const key = (l: Log) => `${Number(l.blockNumber)}:${l.blockHash}`;
+
+/**
+ * Applies the stream's retractions: the logs standing at the end, in delivery order. Fails on a
+ * retraction of a log that is not standing, and on a log delivered twice while it stands.
+ */
+function standing(seen: readonly Log[]): string[] {
+  const up: string[] = [];
+  for (const l of seen) {
+    const k = key(l);
+    const at = up.indexOf(k);
+    if (l.removed) {
+      if (at < 0) throw new Error(`retracted ${k}, which does not stand`);
+      up.splice(at, 1);
+    } else {
+      if (at >= 0) throw new Error(`delivered ${k} twice`);
+      up.push(k);
+    }
+  }
+  return up;
+}
+
+/** Waits (macrotasks) until `done()` or ~2 s. */
+async function settle(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+}
+
+describe('BloomIndex.watch across reorgs', () => {
+  it('retracts the logs of replaced blocks and delivers the new ones: what stands is the held chain', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          length: fc.integer({ min: 20, max: 90 }),
+          confirmations: fc.integer({ min: 2, max: 12 }),
+          forks: fc.array(
+            fc.record({ depth: fc.integer({ min: 1, max: 12 }), grow: fc.integer({ min: 0, max: 25 }) }),
+            {
+              minLength: 1,
+              maxLength: 3,
+            },
+          ),
+          fromBlock: fc.integer({ min: 0, max: 30 }),
+          async: fc.boolean(),
+          pause: fc.boolean(),
+        }),
+        async ({ length, confirmations, forks, fromBlock, async, pause }) => {
+          const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+          const expectedOf = (c: readonly BlockHeader[]) =>
+            c.filter((h) => h.number >= fromBlock && passes(h)).map((h) => `${h.number}:${h.hash}`);
+          try {
+            const index = await BloomIndex.open(db, { sectionSize: 8, confirmations });
+            const seen: Log[] = [];
+            const stop = new Subject<void>();
+            let failure: unknown;
+            index
+              .watch({ address }, { receipts: receiptsOf(async), fromBlock })
+              .pipe(takeUntil(stop))
+              .subscribe({ next: (l) => seen.push(l), error: (e) => (failure = e) });
+            let chain = makeChain(length, 1);
+            await lastValueFrom(index.indexHeaders(from(chain)), { defaultValue: undefined });
+            for (const [i, { depth, grow }] of forks.entries()) {
+              // Without `pause`, the reorg lands while the watch is still fetching (async receipts).
+              if (pause)
+                await settle(
+                  () => failure !== undefined || standing(seen).join() === expectedOf(chain).join(),
+                );
+              const fork = Math.max(chain.length - 1 - Math.min(depth, confirmations), 1);
+              chain = makeChain(chain.length + grow, 10 + i, chain, fork + 1);
+              // A plain source must start at or below the fork.
+              await lastValueFrom(index.indexHeaders(from(chain.slice(fork))), { defaultValue: undefined });
+            }
+            const expected = expectedOf(chain);
+            await settle(() => failure !== undefined || standing(seen).join() === expected.join());
+            stop.next();
+            expect(failure).toBeUndefined();
+            expect(standing(seen)).toEqual(expected);
+          } finally {
+            await db.close();
+          }
+        },
+      ),
+      { numRuns: 40, seed: 12 },
+    );
+  }, 60_000);
+
+  it('a reorg after everything was delivered retracts exactly the replaced blocks\u2019 logs, oldest first', async () => {
+    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+    const index = await BloomIndex.open(db, { sectionSize: 32, confirmations: 64 });
+    const a = makeChain(160, 7);
+    // Replace 104..159 (in the unindexed tail) by a longer branch.
+    const b = makeChain(165, 9, a, 104);
+    const seen: Log[] = [];
+    const stop = new Subject<void>();
+    index
+      .watch({ address }, { receipts: receiptsOf(false) })
+      .pipe(takeUntil(stop))
+      .subscribe((l) => seen.push(l));
+    await lastValueFrom(index.indexHeaders(from(a)), { defaultValue: undefined });
+    const before = seen.length;
+    await lastValueFrom(index.indexHeaders(from(b.slice(100))), { defaultValue: undefined });
+    stop.next();
+    const replaced = a.filter((h) => h.number >= 104 && passes(h)).map((h) => `${h.number}:${h.hash}`);
+    const added = b.filter((h) => h.number >= 104 && passes(h)).map((h) => `${h.number}:${h.hash}`);
+    expect(replaced.length + added.length).toBeGreaterThan(1);
+    const after = seen.slice(before);
+    expect(after.filter((l) => l.removed).map(key)).toEqual(replaced);
+    expect(after.filter((l) => !l.removed).map(key)).toEqual(added);
+    // Retractions come before the new branch's logs.
+    expect(after.findIndex((l) => !l.removed)).toBe(replaced.length);
+    await db.close();
+  });
+
+  it('headers below a fromBlock past the head are not taken for a reorg', async () => {
+    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+    const index = await BloomIndex.open(db, { sectionSize: 16, confirmations: 4 });
+    const chain = makeChain(120, 3);
+    await lastValueFrom(index.indexHeaders(from(chain.slice(0, 40))), { defaultValue: undefined });
+    const seen: Log[] = [];
+    const stop = new Subject<void>();
+    index
+      .watch({ address }, { receipts: receiptsOf(false), fromBlock: 80 })
+      .pipe(takeUntil(stop))
+      .subscribe((l) => seen.push(l));
+    await lastValueFrom(index.indexHeaders(from(chain.slice(40))), { defaultValue: undefined });
+    stop.next();
+    expect(seen.some((l) => l.removed)).toBe(false);
+    expect(seen.map(key)).toEqual(
+      chain.filter((h) => h.number >= 80 && passes(h)).map((h) => `${h.number}:${h.hash}`),
+    );
+    await db.close();
+  });
+
+  it('a deep reorg past the logs it still holds fails the watch with ChainError, not a stale answer', async () => {
+    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+    const index = await BloomIndex.open(db, { sectionSize: 8, confirmations: 2 });
+    const a = makeChain(100, 7);
+    // The last block of section 2: a block the index knows the hash of, where a plain source may start.
+    const fork = 23;
+    // The blocks the reorg replaces include delivered logs far below the tail.
+    expect(a.some((h) => h.number > fork && h.number < 70 && passes(h))).toBe(true);
+    let failure: unknown;
+    const sub = index
+      .watch({ address }, { receipts: receiptsOf(false) })
+      .subscribe({ error: (e) => (failure = e) });
+    // Two runs: the second one's catch-up steps see committed sections, below which logs are let go.
+    await lastValueFrom(index.indexHeaders(from(a.slice(0, 60))), { defaultValue: undefined });
+    await lastValueFrom(index.indexHeaders(from(a.slice(60))), { defaultValue: undefined });
+    expect(failure).toBeUndefined();
+    const b = makeChain(110, 9, a, fork + 1);
+    await lastValueFrom(index.indexHeaders(from(b.slice(fork)), { allowDeepReorg: true }), {
+      defaultValue: undefined,
+    });
+    expect(failure).toBeInstanceOf(ChainError);
+    sub.unsubscribe();
+    await db.close();
+  });
+  it('a deep reorg within the logs it still holds (allowDeepReorg) is retracted like any other', async () => {
+    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+    const index = await BloomIndex.open(db, { sectionSize: 8, confirmations: 2 });
+    const a = makeChain(100, 7);
+    const seen: Log[] = [];
+    const sub = index.watch({ address }, { receipts: receiptsOf(false) }).subscribe((l) => seen.push(l));
+    // One synchronous run: every catch-up step ran before any section was committed, so all is held.
+    await lastValueFrom(index.indexHeaders(from(a)), { defaultValue: undefined });
+    const b = makeChain(110, 9, a, 24);
+    await lastValueFrom(index.indexHeaders(from(b.slice(23)), { allowDeepReorg: true }), {
+      defaultValue: undefined,
+    });
+    expect(seen.filter((l) => l.removed).length).toBeGreaterThan(2);
+    expect(standing(seen)).toEqual(b.filter(passes).map((h) => `${h.number}:${h.hash}`));
+    sub.unsubscribe();
+    await db.close();
+  });
+});
