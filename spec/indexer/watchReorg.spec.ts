@@ -18,11 +18,14 @@ import { ADDRESSES, makeChain, syntheticLog } from './helpers.js';
 const address = ADDRESSES[0]!;
 const passes = (h: BlockHeader) => bloomTest(hexToBytes(h.logsBloom), hexToBytes(address));
 
-/** One log of `address` per block, pinned to the hash asked for; sync or a macrotask later. */
+/**
+ * One log of `address` per block, as a node would answer: of the block asked for by hash, else of
+ * the block at that height on the node's chain now (`node()`); sync or a macrotask later.
+ */
 const receiptsOf =
-  (async: boolean) =>
+  (async: boolean, node: () => readonly BlockHeader[] = () => []) =>
   ({ number, hash }: { number: number; hash?: Hex }): Observable<Log[]> => {
-    const logs = [syntheticLog(number, hash, address)];
+    const logs = [syntheticLog(number, hash ?? node()[number]?.hash, address)];
     return async ? timer(0).pipe(map(() => logs)) : of(logs);
   };
 
@@ -80,11 +83,12 @@ describe('BloomIndex.watch across reorgs', () => {
             const seen: Log[] = [];
             const stop = new Subject<void>();
             let failure: unknown;
+            // The node's chain: what it answers for a block asked for by number.
+            let chain = makeChain(length, 1);
             index
-              .watch({ address }, { receipts: receiptsOf(async), fromBlock })
+              .watch({ address }, { receipts: receiptsOf(async, () => chain), fromBlock })
               .pipe(takeUntil(stop))
               .subscribe({ next: (l) => seen.push(l), error: (e) => (failure = e) });
-            let chain = makeChain(length, 1);
             await lastValueFrom(index.indexHeaders(from(chain)), { defaultValue: undefined });
             for (const [i, { depth, grow }] of forks.entries()) {
               // Without `pause`, the reorg lands while the watch is still fetching (async receipts).
