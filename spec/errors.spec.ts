@@ -35,6 +35,7 @@ const samples: Record<string, () => BloomBitsError> = {
   InvalidOptionError: () => new api.InvalidOptionError('workers', 'must be positive'),
   IndexBusyError: () => new api.IndexBusyError('m'),
   BeyondHeadError: () => new api.BeyondHeadError('m', 10, 20),
+  BlockNotFoundError: () => new api.BlockNotFoundError('m', 5, '0xab'),
   CliError: () => new CliError('m', 2),
 };
 
@@ -80,6 +81,7 @@ describe('error codes', () => {
       InvalidOptionError: 'INVALID_OPTION',
       IndexBusyError: 'INDEX_BUSY',
       BeyondHeadError: 'BEYOND_HEAD',
+      BlockNotFoundError: 'BLOCK_NOT_FOUND',
       CliError: 'CLI',
     });
   });

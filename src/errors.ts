@@ -49,7 +49,8 @@ export type BloomBitsErrorCode =
   | 'INVALID_OPTION'
   | 'INDEX_BUSY'
   | 'BEYOND_HEAD'
-  | 'CLI';
+  | 'CLI'
+  | 'BLOCK_NOT_FOUND';
 
 /**
  * Base class of every error rx-bloombits raises on purpose.
@@ -228,6 +229,22 @@ export class BeyondHeadError extends BloomBitsError {
     /** Highest block indexed (committed or tail); -1 when empty. */
     readonly head: number,
     readonly requested: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The node does not have the block asked for: no block at that height, or (asked by hash) another
+ * block there. Usually a reorg the index has not seen yet; `watch` waits for it.
+ */
+export class BlockNotFoundError extends SourceError {
+  static override readonly code: BloomBitsErrorCode = 'BLOCK_NOT_FOUND';
+  override name = 'BlockNotFoundError';
+  constructor(
+    message: string,
+    readonly block: number,
+    readonly hash: string | undefined,
   ) {
     super(message);
   }

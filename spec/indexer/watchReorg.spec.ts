@@ -4,7 +4,7 @@ import { from, lastValueFrom, type Observable, of, Subject, takeUntil, timer } f
 import { map } from 'rxjs/operators';
 import { bloomTest } from '../../src/bloom/index.js';
 import { BloomIndex } from '../../src/bloomIndex.js';
-import { ChainError, type Hex, type Log } from '../../src/index.js';
+import { BlockNotFoundError, ChainError, type Hex, type Log } from '../../src/index.js';
 import type { BlockHeader } from '../../src/types/chain.js';
 import { hexToBytes } from '../../src/types/hex.js';
 import { ADDRESSES, makeChain, syntheticLog } from './helpers.js';
@@ -29,6 +29,19 @@ const receiptsOf =
     return async ? timer(0).pipe(map(() => logs)) : of(logs);
   };
 
+/** Receipts as a node on `node()` answers: a block asked for by a hash it does not hold is not found. */
+const nodeReceipts =
+  (node: () => readonly BlockHeader[]) =>
+  ({ number, hash }: { number: number; hash?: Hex }): Observable<Log[]> =>
+    timer(0).pipe(
+      map(() => {
+        const held = node()[number];
+        if (held === undefined || (hash !== undefined && held.hash !== hash))
+          throw new BlockNotFoundError(`block ${number} not found`, number, hash);
+        return [syntheticLog(number, held.hash, address)];
+      }),
+    );
+
 const key = (l: Log) => `${Number(l.blockNumber)}:${l.blockHash}`;
 
 /**
@@ -51,6 +64,11 @@ function standing(seen: readonly Log[]): string[] {
   return up;
 }
 
+const run = (index: BloomIndex, headers: readonly BlockHeader[]) =>
+  lastValueFrom(index.indexHeaders(from(headers)), { defaultValue: undefined });
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** Waits (macrotasks) until `done()` or ~2 s. */
 async function settle(done: () => boolean): Promise<void> {
   for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
@@ -72,9 +90,11 @@ describe('BloomIndex.watch across reorgs', () => {
           ),
           fromBlock: fc.integer({ min: 0, max: 30 }),
           async: fc.boolean(),
+          // The node rejects hashes it no longer has (else it still serves reorged-out blocks).
+          strict: fc.boolean(),
           pause: fc.boolean(),
         }),
-        async ({ length, confirmations, forks, fromBlock, async, pause }) => {
+        async ({ length, confirmations, forks, fromBlock, async, strict, pause }) => {
           const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
           const expectedOf = (c: readonly BlockHeader[]) =>
             c.filter((h) => h.number >= fromBlock && passes(h)).map((h) => `${h.number}:${h.hash}`);
@@ -86,7 +106,10 @@ describe('BloomIndex.watch across reorgs', () => {
             // The node's chain: what it answers for a block asked for by number.
             let chain = makeChain(length, 1);
             index
-              .watch({ address }, { receipts: receiptsOf(async, () => chain), fromBlock })
+              .watch(
+                { address },
+                { receipts: strict ? nodeReceipts(() => chain) : receiptsOf(async, () => chain), fromBlock },
+              )
               .pipe(takeUntil(stop))
               .subscribe({ next: (l) => seen.push(l), error: (e) => (failure = e) });
             await lastValueFrom(index.indexHeaders(from(chain)), { defaultValue: undefined });
@@ -202,5 +225,60 @@ describe('BloomIndex.watch across reorgs', () => {
     expect(standing(seen)).toEqual(b.filter(passes).map((h) => `${h.number}:${h.hash}`));
     sub.unsubscribe();
     await db.close();
+  });
+  describe('a block the node no longer has (a reorg the index has not seen yet)', () => {
+    it('waits for the next heads, then the reorg fetches the new branch: no error, nothing stale stands', async () => {
+      const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+      const index = await BloomIndex.open(db, { sectionSize: 16, confirmations: 40 });
+      const a = makeChain(140, 7);
+      const b = makeChain(150, 9, a, 96);
+      // The old branch has candidates past 100 that the node will have dropped.
+      expect(a.some((h) => h.number >= 100 && passes(h))).toBe(true);
+      let node: readonly BlockHeader[] = a;
+      const seen: Log[] = [];
+      let failure: unknown;
+      const sub = index
+        .watch({ address }, { receipts: nodeReceipts(() => node) })
+        .subscribe({ next: (l) => seen.push(l), error: (e) => (failure = e) });
+      await run(index, a.slice(0, 100));
+      await settle(() => standing(seen).length === a.filter((h) => h.number < 100 && passes(h)).length);
+      // The node reorganises; the index, fed by a slower source, still takes the old branch's heads.
+      node = b;
+      await run(index, a.slice(100, 140));
+      await pause(50);
+      expect(failure).toBeUndefined();
+      await run(index, b.slice(95));
+      const expected = b.filter(passes).map((h) => `${h.number}:${h.hash}`);
+      await settle(() => failure !== undefined || standing(seen).join() === expected.join());
+      expect(failure).toBeUndefined();
+      expect(standing(seen)).toEqual(expected);
+      sub.unsubscribe();
+      await db.close();
+    });
+
+    it('fails with BlockNotFoundError once three more heads came and the block is still missing', async () => {
+      const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+      const index = await BloomIndex.open(db, { sectionSize: 16, confirmations: 40 });
+      const a = makeChain(140, 7);
+      const first = a.findIndex((h) => h.number >= 100 && passes(h));
+      expect(first).toBeGreaterThan(0);
+      // A node that lost block `first` (and never gets it back).
+      const node = a.map((h) => (h.number === first ? { ...h, hash: `0x${'ee'.repeat(32)}` as Hex } : h));
+      let failure: unknown;
+      const sub = index
+        .watch({ address }, { receipts: nodeReceipts(() => node) })
+        .subscribe({ error: (e) => (failure = e) });
+      await run(index, a.slice(0, first + 1));
+      for (let head = first + 1; head <= first + 3; head++) {
+        await pause(50);
+        expect(failure).toBeUndefined();
+        await run(index, a.slice(head, head + 1));
+      }
+      await settle(() => failure !== undefined);
+      expect(failure).toBeInstanceOf(BlockNotFoundError);
+      expect((failure as BlockNotFoundError).block).toBe(first);
+      sub.unsubscribe();
+      await db.close();
+    });
   });
 });

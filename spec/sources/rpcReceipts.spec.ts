@@ -1,6 +1,6 @@
 import ganache from 'ganache';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
-import { SourceError } from '../../src/errors.js';
+import { BlockNotFoundError, SourceError } from '../../src/errors.js';
 import { rpcReceipts } from '../../src/sources/rpcReceipts.js';
 import type { Log } from '../../src/types/chain.js';
 import type { Hex } from '../../src/types/hex.js';
@@ -142,9 +142,13 @@ describe('rpcReceipts against ganache', () => {
   it('rejects an answer for another block hash (a reorg) on both paths', async () => {
     const stale = { number: busyBlock.number, hash: `0x${'ee'.repeat(32)}` as Hex };
     const e1 = await firstValueFrom(rpcReceipts(url, { fetch: withBlockReceipts })(stale)).catch((e) => e);
-    expect(e1).toBeInstanceOf(SourceError);
+    // A BlockNotFoundError (a SourceError) naming the block and hash: watch waits for the reorg on it.
+    expect(e1).toBeInstanceOf(BlockNotFoundError);
+    expect({ block: e1.block, hash: e1.hash }).toEqual({ block: stale.number, hash: stale.hash });
     const e2 = await firstValueFrom(rpcReceipts(url)(stale)).catch((e) => e);
-    expect(e2).toBeInstanceOf(SourceError); // ganache answers [] for an unknown hash: the block lookup catches it
+    expect(e2).toBeInstanceOf(BlockNotFoundError); // ganache answers [] for an unknown hash: the block lookup catches it
+    expect(e2).toBeInstanceOf(SourceError);
+    expect({ block: e2.block, hash: e2.hash }).toEqual({ block: stale.number, hash: stale.hash });
     expect(e2.message).toMatch(/not found/);
   });
 
@@ -153,7 +157,8 @@ describe('rpcReceipts against ganache', () => {
     ['eth_getLogs', fetch],
   ])('fails with SourceError for a block the node does not have (%s)', async (_path, f) => {
     const err = await firstValueFrom(rpcReceipts(url, { fetch: f })({ number: 1_000_000 })).catch((e) => e);
-    expect(err).toBeInstanceOf(SourceError);
+    expect(err).toBeInstanceOf(BlockNotFoundError);
+    expect({ block: err.block, hash: err.hash }).toEqual({ block: 1_000_000, hash: undefined });
     expect(err.message).toMatch(/not found/);
   });
 });

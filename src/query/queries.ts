@@ -10,7 +10,7 @@ import {
   range as rangeOf,
 } from 'rxjs';
 import { bloomTestGroups } from '../bloom/index.js';
-import { BeyondHeadError, ChainError, InvalidOptionError } from '../errors.js';
+import { BeyondHeadError, BlockNotFoundError, ChainError, InvalidOptionError } from '../errors.js';
 import { compileFilter } from '../filter/compileFilter.js';
 import { filterLogs } from '../filter/filterLogs.js';
 import { normalizeFilter } from '../filter/normalizeFilter.js';
@@ -36,6 +36,12 @@ export interface LogsOptions {
   /** Blocks whose logs are fetched at once (a positive integer). Default 4. */
   concurrency?: number;
 }
+
+/**
+ * How many new heads in a row `watch` waits, refetching, for a block the node says it does not
+ * have (by the hash the index holds) before it fails with that `BlockNotFoundError`.
+ */
+const WATCH_NOT_FOUND_HEADS = 3;
 
 /** Options of {@link watch}. */
 export interface WatchOptions extends LogsOptions {
@@ -190,7 +196,10 @@ export function logs(
  * of the chain the index holds. The logs of blocks a reorg may still replace
  * are kept for that: the unindexed tail and one section below it. A deeper
  * reorg (`allowDeepReorg`) past what is kept fails the watch with ChainError
- * rather than leave logs of replaced blocks standing.
+ * rather than leave logs of replaced blocks standing. A fetch of a tail block
+ * that the node no longer has (`BlockNotFoundError`: a reorg the index has not
+ * seen yet) is tried again at each new head, up to 3 heads in a row, before it
+ * fails the watch.
  */
 export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions): Observable<Log> {
   return new Observable<Log>((subscriber) => {
@@ -213,12 +222,16 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
     let stepId = 0;
     let running = false;
     let looping = false;
+    // A step whose pinned block the node no longer has waits for the next head: the node has most
+    // likely reorganised, and the index sees it soon (the reorg then refetches the new branch).
+    let waitingForHead = false;
+    let misses = 0;
     // A loop, not recursion: a catch-up step that completes synchronously is followed by the next here.
     const kick = () => {
       if (looping) return;
       looping = true;
       try {
-        while (!running && !subscriber.closed) {
+        while (!running && !waitingForHead && !subscriber.closed) {
           const s = host.snapshot();
           const to = headOf(s);
           if (to <= done) break;
@@ -239,10 +252,19 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
               if (kept.add(n, log)) subscriber.next(log);
             },
             error: (e) => {
-              if (id === stepId) subscriber.error(e);
+              if (id !== stepId) return;
+              if (e instanceof BlockNotFoundError && e.hash !== undefined && misses < WATCH_NOT_FOUND_HEADS) {
+                misses++;
+                running = false;
+                step = undefined;
+                waitingForHead = true;
+                return;
+              }
+              subscriber.error(e);
             },
             complete: () => {
               if (id !== stepId) return;
+              misses = 0;
               done = to;
               kept.forgetBelow(Math.min(to + 1, reachable));
               running = false;
@@ -273,6 +295,7 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
         step?.unsubscribe();
         step = undefined;
       }
+      misses = 0;
       for (const log of kept.removeAbove(fork)) {
         if (subscriber.closed) return;
         subscriber.next({ ...log, removed: true });
@@ -280,6 +303,7 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
       if (fork < done) done = fork;
     };
     const ticks = host.heads$.subscribe((h) => {
+      waitingForHead = false;
       // Only a rollback lets a header at or below a block already fetched in: a reorg.
       if (h.number >= start && h.number <= (running ? stepTo : done)) reorg(h.number - 1);
       kick();

@@ -1,4 +1,4 @@
-import { SourceError } from '../errors.js';
+import { BlockNotFoundError, SourceError } from '../errors.js';
 import { fromAsync } from '../operators/fromAsync.js';
 import type { BlockHeader, Log } from '../types/chain.js';
 import type { Hex } from '../types/hex.js';
@@ -32,7 +32,8 @@ export interface RpcReceiptsOptions {
  * a block lookup so an unknown block is an error rather than "no logs", and keeps using the
  * fallback for later calls. With `hash`, answers of another block hash are rejected.
  * Each call is cold and cancellable (unsubscribing aborts the request).
- * Errors: {@link SourceError} (HTTP, JSON-RPC, malformed answer, block not found, hash mismatch).
+ * Errors: {@link SourceError} (HTTP, JSON-RPC, malformed answer); {@link BlockNotFoundError} (a
+ * SourceError) when the node has no such block, or another block than the hash asked for.
  * @example
  * ```ts
  * const receipts = rpcReceipts('https://eth.example/rpc');
@@ -78,7 +79,8 @@ export function rpcReceipts(endpoint: RpcEndpoint, options: RpcReceiptsOptions =
 
 function checkBlock(header: unknown, number: number, hash: Hex | undefined): void {
   const what = `block ${number}${hash ? ` (${hash})` : ''}`;
-  if (header === null || typeof header !== 'object') throw new SourceError(`${what} not found`);
+  if (header === null || typeof header !== 'object')
+    throw new BlockNotFoundError(`${what} not found`, number, hash);
   let got: BlockHeader;
   try {
     got = parseHeaderJson(header);
@@ -89,7 +91,9 @@ function checkBlock(header: unknown, number: number, hash: Hex | undefined): voi
 }
 
 function logsOfReceipts(receipts: unknown, number: number, hash: Hex | undefined): Log[] {
-  if (receipts === null) throw new SourceError(`eth_getBlockReceipts: block ${number} not found`);
+  if (receipts === null) {
+    throw new BlockNotFoundError(`eth_getBlockReceipts: block ${number} not found`, number, hash);
+  }
   if (!Array.isArray(receipts))
     throw new SourceError(`eth_getBlockReceipts for block ${number}: not an array`);
   const logs: Log[] = [];
@@ -98,7 +102,11 @@ function logsOfReceipts(receipts: unknown, number: number, hash: Hex | undefined
       throw new SourceError(`eth_getBlockReceipts for block ${number}: a receipt has no logs array`);
     }
     if (hash !== undefined && String(receipt.blockHash).toLowerCase() !== hash.toLowerCase()) {
-      throw new SourceError(`block ${number} is ${String(receipt.blockHash)} at the node, not ${hash}`);
+      throw new BlockNotFoundError(
+        `block ${number} is ${String(receipt.blockHash)} at the node, not ${hash}`,
+        number,
+        hash,
+      );
     }
     for (const log of receipt.logs) logs.push(parseLogJson(log));
   }
@@ -110,8 +118,10 @@ function checked(logs: Log[], number: number, hash: Hex | undefined): Log[] {
   const n = toQuantity(number);
   for (const log of logs) {
     if (log.blockNumber !== n || (hash !== undefined && log.blockHash !== hash.toLowerCase())) {
-      throw new SourceError(
+      throw new BlockNotFoundError(
         `asked for block ${number} ${hash ?? ''}, got a log of ${log.blockNumber} ${log.blockHash}`,
+        number,
+        hash,
       );
     }
   }
