@@ -42,7 +42,7 @@ describe('matcher: dedup and cache', () => {
 
   it('1,000 concurrent identical queries fetch each (bit, section) exactly once (default workers, batch, lookahead)', async () => {
     const counting = new CountingRetriever(delayedRetriever(world, SIZE, 4));
-    // A cache of 2,048 vectors (the default holds 16,384 of 512 bytes), fewer than the query reads.
+    // A cache of 2,048 vectors (the default holds 4,096 of 512 bytes), fewer than the query reads.
     const m = createMatcher({
       retriever: counting.retriever,
       sectionSize: SIZE,
@@ -109,6 +109,16 @@ describe('matcher: dedup and cache', () => {
     expect(await collect(q)).toEqual(first);
     expect(counting.tasks.length).toBe(calls);
     expect(m.stats.cacheHits).toBeGreaterThan(hits);
+  });
+
+  it('by default the cache holds 2 MiB: 4,096 vectors of 4,096-block sections, about one batch of a 30-bit query', async () => {
+    const vector = new Uint8Array(512);
+    vector[0] = 0x80; // block 0 of every section
+    const m = createMatcher({ retriever: ({ sections }) => [sections.map(() => vector)] });
+    const blocks = await collect(m.matchBits([[[1, 2, 3]]], { fromBlock: 0, toBlock: 3000 * 4096 - 1 }));
+    expect(blocks).toEqual(Array.from({ length: 3000 }, (_, s) => s * 4096));
+    expect(m.stats.cachedVectors).toBe(4096);
+    expect(m.stats.cachedBytes).toBe(2 * 1024 * 1024);
   });
 
   it('the cache is bounded: a small cacheBytes evicts (LRU) and re-fetches, never exceeding the bound', async () => {

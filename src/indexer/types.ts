@@ -8,9 +8,9 @@ export interface BloomIndexOptions {
   confirmations?: number;
   /** Matcher workers (concurrent retrievals). Default 4 (see MatcherOptions.workers). */
   workers?: number;
-  /** Sections per retrieval. Default 64 (see MatcherOptions.batch). */
+  /** Sections per retrieval. Default 128 (see MatcherOptions.batch). */
   batch?: number;
-  /** Bytes of the shared vector cache. Default 8 MiB (see MatcherOptions.cacheBytes). */
+  /** Bytes of the shared vector cache. Default 2 MiB (see MatcherOptions.cacheBytes). */
   cacheBytes?: number;
   /** Scheduler for matcher timers (tests). */
   scheduler?: SchedulerLike;

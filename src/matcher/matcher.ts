@@ -16,7 +16,7 @@ export const DEFAULT_WORKERS = 4;
 /** Default sections per retrieval task and per batch (see {@link MatcherOptions.batch}). */
 export const DEFAULT_BATCH = 128;
 /** Default bytes of the shared vector cache (see {@link MatcherOptions.cacheBytes}). */
-export const DEFAULT_CACHE_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_CACHE_BYTES = 2 * 1024 * 1024;
 
 /** Options of {@link createMatcher}. */
 export interface MatcherOptions {
@@ -41,14 +41,16 @@ export interface MatcherOptions {
   /** Milliseconds a partial task may wait for more sections. Default 0. */
   wait?: number;
   /**
-   * Bytes of vectors the shared LRU cache may hold. Default {@link DEFAULT_CACHE_BYTES} (8 MiB,
-   * 16,384 vectors of 4,096-block sections): 32 MiB kept a streaming query's vectors alive long
-   * enough for V8 to promote them to the old generation (~10% more CPU per query); 8 MiB still
-   * holds twice what a 30-bit query has in flight, so concurrent queries that drift apart a
-   * little still share their reads, and a repeated narrow query still fits. In process memory
-   * a full cache costs about three times its bound (array headers, map, and the evicted arrays
-   * V8 collects late): one 30-bit query over 5,000 sections peaked at 81 MB of private memory
-   * with 0, 105 MB with 8 MiB and 169 MB with 32 MiB.
+   * Bytes of vectors the shared LRU cache may hold. Default {@link DEFAULT_CACHE_BYTES} (2 MiB,
+   * 4,096 vectors of 4,096-block sections, about one batch of a 30-bit query): a cached vector
+   * lives until evicted, and the longer streaming queries keep vectors alive, the more of them V8
+   * promotes to the old generation. Ten addresses (30 bits) over 1,000 sections of 50%-dense
+   * vectors, side by side: 8 MiB promoted ~75 MB per 8 queries and spent ~420 ms in GC with 3
+   * full collections, 2 MiB ~44 MB, ~280 ms and 1 (CPU per query ~14% lower; 32 MiB had cost
+   * ~10% more CPU than 8 MiB). 2 MiB still holds every vector of a 3-bit query over 1,300 sections, so a
+   * repeated narrow query is served from it, and 1,000 identical concurrent queries still read
+   * each (bit, section) once (they share reads in flight, not only the cache). In process memory
+   * a full cache costs about twice its bound (array headers, map, evicted arrays V8 frees late).
    */
   cacheBytes?: number;
   /**
