@@ -69,6 +69,48 @@ it('query --follow prints history then live logs, and Ctrl-C ends it with 0, a s
   expect(verify.code).toBe(0);
 });
 
+it('query --follow across a reorg on the node: the dropped logs come again as removed, what stands is eth_getLogs', async () => {
+  await chain?.close();
+  chain = await startChain();
+  const emitter = await chain.deploy();
+  const topic = padAddress(chain.accounts[4]!);
+  await chain.emit(emitter, [{ topics: [topic], data: '0x01' }]);
+  await chain.mine(2);
+  const snap = await chain.snapshot();
+  await chain.emit(emitter, [{ topics: [topic], data: '0x02' }]);
+  await chain.emit(emitter, [{ topics: [topic], data: '0x03' }]);
+  const db = path.join(dir, 'follow-reorg');
+  const args = ['query', '--db', db, '--follow', '--rpc', chain.url, '--poll-interval', '50'];
+  const run = startCli([...args, '--address', emitter, '--topic0', chain.accounts[4]!, '--json']);
+  await run.until((o) => lines(o.stdout).length >= 3);
+  // The node drops the last two blocks and grows another branch with one matching log.
+  await chain.revert(snap);
+  await chain.emit(emitter, [{ topics: [topic], data: '0x04' }]);
+  await chain.mine(3);
+  await run.until((o) => lines(o.stdout).length >= 6);
+  run.child.kill('SIGINT');
+  const r = await run.exited;
+  expect(r.code).toBe(0);
+  const printed = lines(r.stdout).map((l) => JSON.parse(l) as Log);
+  const id = (l: Log) => `${l.blockHash}:${l.logIndex}`;
+  const stands: string[] = [];
+  for (const l of printed) {
+    if (l.removed) stands.splice(stands.indexOf(id(l)), 1);
+    else stands.push(id(l));
+  }
+  expect(printed.filter((l) => l.removed).map((l) => l.data)).toEqual(['0x02', '0x03']);
+  const oracle = await chain.getLogs({
+    address: emitter,
+    topics: [topic],
+    fromBlock: '0x0',
+    toBlock: 'latest',
+  });
+  expect(stands).toEqual(oracle.map(id));
+  expect(r.stderr).toMatch(
+    /^query: \d+ candidate blocks?, 4 logs, \d+ false-positive blocks? removed, 2 logs retracted by reorgs, /,
+  );
+});
+
 /** A JSON-RPC node over a synthetic chain that answers slowly (each request ~40 ms). */
 function slowNode(length: number): Promise<string> {
   const headers = makeChain(length, 11);
