@@ -64,8 +64,19 @@ function standing(seen: readonly Log[]): string[] {
   return up;
 }
 
-const run = (index: BloomIndex, headers: readonly BlockHeader[]) =>
-  lastValueFrom(index.indexHeaders(from(headers)), { defaultValue: undefined });
+const run = (index: BloomIndex, headers: readonly BlockHeader[], allowDeepReorg = false) =>
+  lastValueFrom(index.indexHeaders(from(headers), { allowDeepReorg }), { defaultValue: undefined });
+
+const dbs: MemoryLevel<Uint8Array, Uint8Array>[] = [];
+afterEach(async () => {
+  await Promise.all(dbs.splice(0).map((db) => db.close()));
+});
+/** An index on a fresh memory-level db (closed after the test). */
+async function openIndex(options: { sectionSize: number; confirmations: number }): Promise<BloomIndex> {
+  const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+  dbs.push(db);
+  return BloomIndex.open(db, options);
+}
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -112,7 +123,7 @@ describe('BloomIndex.watch across reorgs', () => {
               )
               .pipe(takeUntil(stop))
               .subscribe({ next: (l) => seen.push(l), error: (e) => (failure = e) });
-            await lastValueFrom(index.indexHeaders(from(chain)), { defaultValue: undefined });
+            await run(index, chain);
             for (const [i, { depth, grow }] of forks.entries()) {
               // Without `pause`, the reorg lands while the watch is still fetching (async receipts).
               if (pause)
@@ -122,7 +133,7 @@ describe('BloomIndex.watch across reorgs', () => {
               const fork = Math.max(chain.length - 1 - Math.min(depth, confirmations), 1);
               chain = makeChain(chain.length + grow, 10 + i, chain, fork + 1);
               // A plain source must start at or below the fork.
-              await lastValueFrom(index.indexHeaders(from(chain.slice(fork))), { defaultValue: undefined });
+              await run(index, chain.slice(fork));
             }
             const expected = expectedOf(chain);
             await settle(() => failure !== undefined || standing(seen).join() === expected.join());
@@ -139,8 +150,7 @@ describe('BloomIndex.watch across reorgs', () => {
   }, 60_000);
 
   it('a reorg after everything was delivered retracts exactly the replaced blocks\u2019 logs, oldest first', async () => {
-    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
-    const index = await BloomIndex.open(db, { sectionSize: 32, confirmations: 64 });
+    const index = await openIndex({ sectionSize: 32, confirmations: 64 });
     const a = makeChain(160, 7);
     // Replace 104..159 (in the unindexed tail) by a longer branch.
     const b = makeChain(165, 9, a, 104);
@@ -150,9 +160,9 @@ describe('BloomIndex.watch across reorgs', () => {
       .watch({ address }, { receipts: receiptsOf(false) })
       .pipe(takeUntil(stop))
       .subscribe((l) => seen.push(l));
-    await lastValueFrom(index.indexHeaders(from(a)), { defaultValue: undefined });
+    await run(index, a);
     const before = seen.length;
-    await lastValueFrom(index.indexHeaders(from(b.slice(100))), { defaultValue: undefined });
+    await run(index, b.slice(100));
     stop.next();
     const replaced = a.filter((h) => h.number >= 104 && passes(h)).map((h) => `${h.number}:${h.hash}`);
     const added = b.filter((h) => h.number >= 104 && passes(h)).map((h) => `${h.number}:${h.hash}`);
@@ -162,32 +172,28 @@ describe('BloomIndex.watch across reorgs', () => {
     expect(after.filter((l) => !l.removed).map(key)).toEqual(added);
     // Retractions come before the new branch's logs.
     expect(after.findIndex((l) => !l.removed)).toBe(replaced.length);
-    await db.close();
   });
 
   it('headers below a fromBlock past the head are not taken for a reorg', async () => {
-    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
-    const index = await BloomIndex.open(db, { sectionSize: 16, confirmations: 4 });
+    const index = await openIndex({ sectionSize: 16, confirmations: 4 });
     const chain = makeChain(120, 3);
-    await lastValueFrom(index.indexHeaders(from(chain.slice(0, 40))), { defaultValue: undefined });
+    await run(index, chain.slice(0, 40));
     const seen: Log[] = [];
     const stop = new Subject<void>();
     index
       .watch({ address }, { receipts: receiptsOf(false), fromBlock: 80 })
       .pipe(takeUntil(stop))
       .subscribe((l) => seen.push(l));
-    await lastValueFrom(index.indexHeaders(from(chain.slice(40))), { defaultValue: undefined });
+    await run(index, chain.slice(40));
     stop.next();
     expect(seen.some((l) => l.removed)).toBe(false);
     expect(seen.map(key)).toEqual(
       chain.filter((h) => h.number >= 80 && passes(h)).map((h) => `${h.number}:${h.hash}`),
     );
-    await db.close();
   });
 
   it('a deep reorg past the logs it still holds fails the watch with ChainError, not a stale answer', async () => {
-    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
-    const index = await BloomIndex.open(db, { sectionSize: 8, confirmations: 2 });
+    const index = await openIndex({ sectionSize: 8, confirmations: 2 });
     const a = makeChain(100, 7);
     // The last block of section 2: a block the index knows the hash of, where a plain source may start.
     const fork = 23;
@@ -198,38 +204,30 @@ describe('BloomIndex.watch across reorgs', () => {
       .watch({ address }, { receipts: receiptsOf(false) })
       .subscribe({ error: (e) => (failure = e) });
     // Two runs: the second one's catch-up steps see committed sections, below which logs are let go.
-    await lastValueFrom(index.indexHeaders(from(a.slice(0, 60))), { defaultValue: undefined });
-    await lastValueFrom(index.indexHeaders(from(a.slice(60))), { defaultValue: undefined });
+    await run(index, a.slice(0, 60));
+    await run(index, a.slice(60));
     expect(failure).toBeUndefined();
     const b = makeChain(110, 9, a, fork + 1);
-    await lastValueFrom(index.indexHeaders(from(b.slice(fork)), { allowDeepReorg: true }), {
-      defaultValue: undefined,
-    });
+    await run(index, b.slice(fork), true);
     expect(failure).toBeInstanceOf(ChainError);
     sub.unsubscribe();
-    await db.close();
   });
   it('a deep reorg within the logs it still holds (allowDeepReorg) is retracted like any other', async () => {
-    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
-    const index = await BloomIndex.open(db, { sectionSize: 8, confirmations: 2 });
+    const index = await openIndex({ sectionSize: 8, confirmations: 2 });
     const a = makeChain(100, 7);
     const seen: Log[] = [];
     const sub = index.watch({ address }, { receipts: receiptsOf(false) }).subscribe((l) => seen.push(l));
     // One synchronous run: every catch-up step ran before any section was committed, so all is held.
-    await lastValueFrom(index.indexHeaders(from(a)), { defaultValue: undefined });
+    await run(index, a);
     const b = makeChain(110, 9, a, 24);
-    await lastValueFrom(index.indexHeaders(from(b.slice(23)), { allowDeepReorg: true }), {
-      defaultValue: undefined,
-    });
+    await run(index, b.slice(23), true);
     expect(seen.filter((l) => l.removed).length).toBeGreaterThan(2);
     expect(standing(seen)).toEqual(b.filter(passes).map((h) => `${h.number}:${h.hash}`));
     sub.unsubscribe();
-    await db.close();
   });
   describe('a block the node no longer has (a reorg the index has not seen yet)', () => {
     it('waits for the next heads, then the reorg fetches the new branch: no error, nothing stale stands', async () => {
-      const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
-      const index = await BloomIndex.open(db, { sectionSize: 16, confirmations: 40 });
+      const index = await openIndex({ sectionSize: 16, confirmations: 40 });
       const a = makeChain(140, 7);
       const b = makeChain(150, 9, a, 96);
       // The old branch has candidates past 100 that the node will have dropped.
@@ -253,12 +251,10 @@ describe('BloomIndex.watch across reorgs', () => {
       expect(failure).toBeUndefined();
       expect(standing(seen)).toEqual(expected);
       sub.unsubscribe();
-      await db.close();
     });
 
     it('fails with BlockNotFoundError once three more heads came and the block is still missing', async () => {
-      const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
-      const index = await BloomIndex.open(db, { sectionSize: 16, confirmations: 40 });
+      const index = await openIndex({ sectionSize: 16, confirmations: 40 });
       const a = makeChain(140, 7);
       const first = a.findIndex((h) => h.number >= 100 && passes(h));
       expect(first).toBeGreaterThan(0);
@@ -278,7 +274,6 @@ describe('BloomIndex.watch across reorgs', () => {
       expect(failure).toBeInstanceOf(BlockNotFoundError);
       expect((failure as BlockNotFoundError).block).toBe(first);
       sub.unsubscribe();
-      await db.close();
     });
   });
 });
