@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { MemoryLevel } from 'memory-level';
 import { from, lastValueFrom, type Observable, of, Subject, takeUntil, timer } from 'rxjs';
-import { map } from 'rxjs/operators';
+import { map, tap } from 'rxjs/operators';
 import { bloomTest } from '../../src/bloom/index.js';
 import { BloomIndex } from '../../src/bloomIndex.js';
 import { BlockNotFoundError, ChainError, type Hex, type Log } from '../../src/index.js';
@@ -250,6 +250,39 @@ describe('BloomIndex.watch across reorgs', () => {
       await settle(() => failure !== undefined || standing(seen).join() === expected.join());
       expect(failure).toBeUndefined();
       expect(standing(seen)).toEqual(expected);
+      sub.unsubscribe();
+    });
+
+    it('a reorg at a block delivered just before the miss retracts it', async () => {
+      const index = await openIndex({ sectionSize: 16, confirmations: 60 });
+      const a = makeChain(140, 7);
+      const [n, m] = a.filter((h) => h.number >= 100 && passes(h)).map((h) => h.number);
+      expect(m).toBeDefined();
+      // The node serves block n of the old branch, then reorganises from n on: m is not found.
+      const b = makeChain(150, 9, a, n!);
+      let node: readonly BlockHeader[] = a;
+      const receipts = (q: { number: number; hash?: Hex }) =>
+        nodeReceipts(() => node)(q).pipe(
+          tap(() => {
+            if (q.number === n) node = b;
+          }),
+        );
+      const seen: Log[] = [];
+      let failure: unknown;
+      // One catch-up step over the whole chain: n is delivered, then m is missed and the step waits.
+      await run(index, a);
+      const sub = index
+        .watch({ address }, { receipts })
+        .subscribe({ next: (l) => seen.push(l), error: (e) => (failure = e) });
+      await settle(() => seen.some((l) => Number(l.blockNumber) === n));
+      await pause(50);
+      // The index now sees the reorg: its first new header is block n itself.
+      await run(index, b.slice(n! - 1));
+      const expected = b.filter(passes).map((h) => `${h.number}:${h.hash}`);
+      await settle(() => failure !== undefined || standing(seen).join() === expected.join());
+      expect(failure).toBeUndefined();
+      expect(standing(seen)).toEqual(expected);
+      expect(seen.filter((l) => l.removed).map(key)).toEqual([`${n}:${a[n!]!.hash}`]);
       sub.unsubscribe();
     });
 

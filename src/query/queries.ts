@@ -213,9 +213,10 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
       subscriber.error(e);
       return;
     }
-    // Every block up to `done` has had all its logs delivered; a step fetches (done, stepTo].
+    // Every block up to `done` has had all its logs delivered; `top` is the highest block a step
+    // has fetched or is fetching (a parked step's blocks count: some of their logs may be out).
     let done = start - 1;
-    let stepTo = done;
+    let top = done;
     const kept = new DeliveredLogs();
     let step: { unsubscribe(): void } | undefined;
     // Which step is current: a cancelled step's late notifications are ignored.
@@ -236,7 +237,7 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
           const to = headOf(s);
           if (to <= done) break;
           running = true;
-          stepTo = to;
+          top = to;
           const id = ++stepId;
           // Logs of blocks no reorg can reach any more (below the tail and one section) are let go.
           const reachable = tailStartOf(s) - s.sectionSize;
@@ -301,11 +302,12 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
         subscriber.next({ ...log, removed: true });
       }
       if (fork < done) done = fork;
+      if (fork < top) top = fork;
     };
     const ticks = host.heads$.subscribe((h) => {
       waitingForHead = false;
       // Only a rollback lets a header at or below a block already fetched in: a reorg.
-      if (h.number >= start && h.number <= (running ? stepTo : done)) reorg(h.number - 1);
+      if (h.number >= start && h.number <= top) reorg(h.number - 1);
       kick();
     });
     const indexing = options.source
