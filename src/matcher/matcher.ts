@@ -49,10 +49,11 @@ export interface MatcherOptions {
    * spent 420–660 ms in GC with 3 full collections, 2 MiB 43–62 MB, 260–460 ms and 1 (CPU per
    * query 14% lower in one pair; on a busy machine the others could not tell; 32 MiB had cost
    * ~10% more CPU than 8 MiB). Peak RSS of that query over 5,000 sections of 10% vectors:
-   * ~171 MB instead of ~186–189 MB. 2 MiB still holds every vector of a 3-bit query over 1,300 sections, so a
-   * repeated narrow query is served from it, and 1,000 identical concurrent queries still read
-   * each (bit, section) once (they share reads in flight, not only the cache). In process memory
-   * a full cache costs about twice its bound (array headers, map, evicted arrays V8 frees late).
+   * ~171 MB instead of ~186–189 MB. 2 MiB still holds every vector of a 3-bit query over 1,300
+   * sections, so a repeated narrow query is served from it, and 1,000 identical concurrent
+   * queries still read each (bit, section) once (they share reads in flight, not only the
+   * cache). In process memory a full cache costs about twice its bound (array headers, map,
+   * evicted arrays V8 frees late).
    */
   cacheBytes?: number;
   /**
