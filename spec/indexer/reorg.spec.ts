@@ -228,6 +228,23 @@ describe('BloomIndex on synthetic chains', () => {
         },
       );
 
+      it('a factory source that serves the same broken link again fails with ChainError naming it', async () => {
+        const { index } = await openIndex();
+        const broken = chain.map((h) =>
+          h.number === 650 ? withField(h, { parentHash: `0x${'ab'.repeat(32)}` }) : h,
+        );
+        let calls = 0;
+        const error = await run(index, (fromBlock: number) => {
+          calls++;
+          return from(broken.slice(fromBlock));
+        }).catch((e) => e);
+        expect(error).toBeInstanceOf(ChainError);
+        expect(error.message).toMatch(/block 650 does not build on block 649 from the same source/);
+        // Asked once more from lower down (it could have been a reorg), then given up.
+        expect(calls).toBe(2);
+        expect(index.info().head).toBe(649);
+      });
+
       it('a plain source cannot be asked again: ChainError, with the headers before the break indexed', async () => {
         const next = makeChain(730, 4, chain, 690);
         const { index } = await openIndex();

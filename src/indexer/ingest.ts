@@ -122,6 +122,8 @@ export function ingestHeaders(
     let last: ParsedHeader | undefined;
     let verified: ParsedHeader | undefined;
     let buffer: ParsedHeader[] = [];
+    /** The last header that did not build on the one before it from the same source. */
+    let brokenAt: ParsedHeader | undefined;
     // Exponential walk back: distance from the anchor, lowest block asked for so far.
     let probe: { anchor: number; distance: number; lowest: number } | undefined;
     /** Headers received from the source (the pause timer checks that none came). */
@@ -311,8 +313,12 @@ export function ingestHeaders(
           // A live source saw the chain reorganise between two of its headers: `h` is compared
           // with the index afresh, and the fork is found as for a source's first header (a
           // factory is asked again from lower down). A plain source cannot be asked again.
-          if (!factory)
+          // The same break again after asking again: the source itself is inconsistent, no reorg.
+          const again = brokenAt !== undefined && brokenAt.number === n && sameHash(brokenAt.hash, h.hash);
+          if (!factory || again) {
             throw new ChainError(`block ${n} does not build on block ${n - 1} from the same source`);
+          }
+          brokenAt = h;
           resetRun();
         }
       }
