@@ -4,7 +4,7 @@ import { from, lastValueFrom, type Observable, of, Subject, takeUntil, timer } f
 import { map, tap } from 'rxjs/operators';
 import { bloomTest } from '../../src/bloom/index.js';
 import { BloomIndex } from '../../src/bloomIndex.js';
-import { BlockNotFoundError, ChainError, type Hex, type Log } from '../../src/index.js';
+import { BlockNotFoundError, ChainError, type Hex, InvalidOptionError, type Log } from '../../src/index.js';
 import type { BlockHeader } from '../../src/types/chain.js';
 import { hexToBytes } from '../../src/types/hex.js';
 import { ADDRESSES, makeChain, syntheticLog } from './helpers.js';
@@ -212,19 +212,48 @@ describe('BloomIndex.watch across reorgs', () => {
     expect(failure).toBeInstanceOf(ChainError);
     sub.unsubscribe();
   });
-  it('a deep reorg within the logs it still holds (allowDeepReorg) is retracted like any other', async () => {
+  it('a deep reorg within reorgDepth (allowDeepReorg) is retracted like any other', async () => {
     const index = await openIndex({ sectionSize: 8, confirmations: 2 });
     const a = makeChain(100, 7);
     const seen: Log[] = [];
-    const sub = index.watch({ address }, { receipts: receiptsOf(false) }).subscribe((l) => seen.push(l));
-    // One synchronous run: every catch-up step ran before any section was committed, so all is held.
-    await run(index, a);
+    const sub = index
+      .watch({ address }, { receipts: receiptsOf(false), reorgDepth: 90 })
+      .subscribe((l) => seen.push(l));
+    await run(index, a.slice(0, 60));
+    await run(index, a.slice(60));
     const b = makeChain(110, 9, a, 24);
     await run(index, b.slice(23), true);
     expect(seen.filter((l) => l.removed).length).toBeGreaterThan(2);
     expect(standing(seen)).toEqual(b.filter(passes).map((h) => `${h.number}:${h.hash}`));
     sub.unsubscribe();
   });
+  it('keeps the logs of the last reorgDepth blocks only: a deeper reorg inside the tail fails with ChainError', async () => {
+    // A long tail (nothing committed): the index takes the reorg without allowDeepReorg.
+    const index = await openIndex({ sectionSize: 256, confirmations: 8 });
+    const a = makeChain(120, 7);
+    const fork = a.findIndex((h) => h.number > 20 && passes(h)) - 1;
+    expect(fork).toBeGreaterThan(19);
+    let failure: unknown;
+    const sub = index
+      .watch({ address }, { receipts: receiptsOf(false), reorgDepth: 30 })
+      .subscribe({ error: (e) => (failure = e) });
+    for (let from = 0; from < 120; from += 10) await run(index, a.slice(from, from + 10));
+    expect(failure).toBeUndefined();
+    await run(index, makeChain(125, 9, a, fork + 1).slice(fork));
+    expect(failure).toBeInstanceOf(ChainError);
+    expect((failure as Error).message).toMatch(/reorgDepth 30/);
+    sub.unsubscribe();
+  });
+
+  it('rejects a bad reorgDepth with InvalidOptionError', async () => {
+    const index = await openIndex({ sectionSize: 8, confirmations: 2 });
+    for (const reorgDepth of [-1, 1.5, Number.NaN]) {
+      await expect(
+        lastValueFrom(index.watch({ address }, { receipts: receiptsOf(false), reorgDepth })),
+      ).rejects.toThrow(InvalidOptionError);
+    }
+  });
+
   describe('a block the node no longer has (a reorg the index has not seen yet)', () => {
     it('waits for the next heads, then the reorg fetches the new branch: no error, nothing stale stands', async () => {
       const index = await openIndex({ sectionSize: 16, confirmations: 40 });

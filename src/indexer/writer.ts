@@ -58,7 +58,8 @@ export class IndexWriter {
     private readonly db: BloomBitsDb,
     private readonly store: BloomBitsStore,
     private readonly tailStore: TailStore,
-    private readonly confirmations: number,
+    /** Blocks on top of a section's last block before it is committed. */
+    readonly confirmations: number,
     private readonly newMatcher: (heads: () => readonly Uint8Array[]) => Matcher,
     tail: TailBlock[],
     genesis: Uint8Array | undefined,

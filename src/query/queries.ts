@@ -51,6 +51,13 @@ export interface WatchOptions extends LogsOptions {
   source?: HeaderSource;
   /** Passed to the `indexHeaders` run of `source`. */
   allowDeepReorg?: boolean;
+  /**
+   * How many blocks below the head the watch keeps the logs it delivered, to retract
+   * them (`removed: true`) if a reorg replaces their blocks. Default: the index's
+   * `confirmations` (256 unless set). A reorg that replaces blocks whose logs were let
+   * go fails the watch with ChainError. Memory: the delivered logs of that many blocks.
+   */
+  reorgDepth?: number;
 }
 
 /** What the queries need of an index: its snapshots, and its writer for `watch`. */
@@ -61,6 +68,8 @@ export interface QueryHost {
   onSnapshot<T>(query: (s: IndexSnapshot) => Observable<T>): Observable<T>;
   /** True while an `indexHeaders` run is active on the index's db. */
   readonly indexing: boolean;
+  /** The index's `confirmations` (the default reorg depth a watch prepares for). */
+  readonly confirmations: number;
   /** Every header accepted into the index. */
   readonly heads$: Observable<BlockHeader>;
   indexHeaders(source: HeaderSource, options: { allowDeepReorg?: boolean | undefined }): Observable<unknown>;
@@ -193,10 +202,10 @@ export function logs(
  * is fetching), their logs are delivered again with `removed: true`, as
  * `eth_subscribe('logs')` does, oldest first, and the new blocks' logs follow.
  * Applying each `removed` log as a retraction always leaves exactly the logs
- * of the chain the index holds. The logs of blocks a reorg may still replace
- * are kept for that: the unindexed tail and one section below it. A deeper
- * reorg (`allowDeepReorg`) past what is kept fails the watch with ChainError
- * rather than leave logs of replaced blocks standing. A fetch of a tail block
+ * of the chain the index holds. The delivered logs of the last `reorgDepth`
+ * blocks (default: the index's `confirmations`) are kept for that; a reorg
+ * deeper than what is kept fails the watch with ChainError rather than leave
+ * logs of replaced blocks standing. A fetch of a tail block
  * that the node no longer has (`BlockNotFoundError`: a reorg the index has not
  * seen yet) is tried again at each new head, up to 3 heads in a row, before it
  * fails the watch.
@@ -205,8 +214,13 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
   return new Observable<Log>((subscriber) => {
     let checked: { receipts: LogsSource; concurrency: number };
     let start: number;
+    let depth: number;
     try {
       checked = checkLogsOptions(options);
+      depth = options.reorgDepth ?? host.confirmations;
+      if (!Number.isSafeInteger(depth) || depth < 0) {
+        throw new InvalidOptionError('reorgDepth', `must be a non-negative integer, got ${String(depth)}`);
+      }
       normalizeFilter(filter);
       start = parseBlockNumber(options.fromBlock ?? 0, Math.max(headOf(host.snapshot()), 0));
     } catch (e) {
@@ -239,8 +253,8 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
           running = true;
           top = to;
           const id = ++stepId;
-          // Logs of blocks no reorg can reach any more (below the tail and one section) are let go.
-          const reachable = tailStartOf(s) - s.sectionSize;
+          // Logs of blocks more than `depth` below the head are let go.
+          const reachable = to - depth + 1;
           const stepped = logs(host, filter, { fromBlock: done + 1, toBlock: to }, checked).subscribe({
             next: (log) => {
               if (id !== stepId) return;
@@ -285,7 +299,7 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
       if (fork < kept.forgottenTop) {
         subscriber.error(
           new ChainError(
-            `watch: a reorg replaced the blocks from ${fork + 1}, but the logs it delivered for block ${kept.forgottenTop} were let go (deeper than the unindexed tail and one section)`,
+            `watch: a reorg replaced the blocks from ${fork + 1}, but the logs it delivered for block ${kept.forgottenTop} were let go (more than reorgDepth ${depth} blocks below the head)`,
           ),
         );
         return;
