@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Log } from '../../src/types/chain.js';
 import { type Chain, padAddress, startChain } from '../helpers/ganache.js';
+import { standingLogs } from '../helpers/retractions.js';
 import { makeChain } from '../indexer/helpers.js';
 import { assertBuilt, CLI_TIMEOUT, cli, lines, startCli } from './helpers.js';
 
@@ -93,11 +94,7 @@ it('query --follow across a reorg on the node: the dropped logs come again as re
   expect(r.code).toBe(0);
   const printed = lines(r.stdout).map((l) => JSON.parse(l) as Log);
   const id = (l: Log) => `${l.blockHash}:${l.logIndex}`;
-  const stands: string[] = [];
-  for (const l of printed) {
-    if (l.removed) stands.splice(stands.indexOf(id(l)), 1);
-    else stands.push(id(l));
-  }
+  const stands = standingLogs(printed, id);
   expect(printed.filter((l) => l.removed).map((l) => l.data)).toEqual(['0x02', '0x03']);
   const oracle = await chain.getLogs({
     address: emitter,

@@ -5,6 +5,7 @@ import { liveHeaders, rpcReceipts } from '../../src/sources/index.js';
 import type { Log } from '../../src/types/chain.js';
 import type { Hex } from '../../src/types/hex.js';
 import { type Chain, padAddress, startChain } from '../helpers/ganache.js';
+import { standingLogs } from '../helpers/retractions.js';
 
 /*
  * watch across a real reorg: ganache reverts to a snapshot and mines other blocks at the same
@@ -25,21 +26,7 @@ afterEach(async () => {
 
 const id = (l: Log) => `${Number(l.blockNumber)}:${l.blockHash.toLowerCase()}:${Number(l.logIndex)}`;
 
-/** The logs standing once every `removed: true` log has retracted its earlier delivery. */
-function standing(seen: readonly Log[]): string[] {
-  const up: string[] = [];
-  for (const l of seen) {
-    const at = up.indexOf(id(l));
-    if (l.removed) {
-      if (at < 0) throw new Error(`retracted ${id(l)}, which does not stand`);
-      up.splice(at, 1);
-    } else {
-      if (at >= 0) throw new Error(`delivered ${id(l)} twice`);
-      up.push(id(l));
-    }
-  }
-  return up;
-}
+const standing = (seen: readonly Log[]) => standingLogs(seen, id);
 
 async function until(what: string, done: () => boolean | Promise<boolean>): Promise<void> {
   for (let i = 0; i < 1000; i++) {

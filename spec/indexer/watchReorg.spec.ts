@@ -7,6 +7,7 @@ import { BloomIndex } from '../../src/bloomIndex.js';
 import { BlockNotFoundError, ChainError, type Hex, InvalidOptionError, type Log } from '../../src/index.js';
 import type { BlockHeader } from '../../src/types/chain.js';
 import { hexToBytes } from '../../src/types/hex.js';
+import { standingLogs } from '../helpers/retractions.js';
 import { ADDRESSES, makeChain, syntheticLog } from './helpers.js';
 
 /*
@@ -44,25 +45,7 @@ const nodeReceipts =
 
 const key = (l: Log) => `${Number(l.blockNumber)}:${l.blockHash}`;
 
-/**
- * Applies the stream's retractions: the logs standing at the end, in delivery order. Fails on a
- * retraction of a log that is not standing, and on a log delivered twice while it stands.
- */
-function standing(seen: readonly Log[]): string[] {
-  const up: string[] = [];
-  for (const l of seen) {
-    const k = key(l);
-    const at = up.indexOf(k);
-    if (l.removed) {
-      if (at < 0) throw new Error(`retracted ${k}, which does not stand`);
-      up.splice(at, 1);
-    } else {
-      if (at >= 0) throw new Error(`delivered ${k} twice`);
-      up.push(k);
-    }
-  }
-  return up;
-}
+const standing = (seen: readonly Log[]) => standingLogs(seen, key);
 
 const run = (index: BloomIndex, headers: readonly BlockHeader[], allowDeepReorg = false) =>
   lastValueFrom(index.indexHeaders(from(headers), { allowDeepReorg }), { defaultValue: undefined });
