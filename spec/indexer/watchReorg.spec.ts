@@ -298,6 +298,33 @@ describe('BloomIndex.watch across reorgs', () => {
       sub.unsubscribe();
     });
 
+    it('a step that waited is fetched again from its last delivered block without delivering it twice', async () => {
+      const index = await openIndex({ sectionSize: 16, confirmations: 60 });
+      const a = makeChain(140, 7);
+      const [n, m] = a.filter((h) => h.number >= 100 && h.number < 139 && passes(h)).map((h) => h.number);
+      expect(m).toBeDefined();
+      // The node misses block m for a while (but not n, delivered just before it in the same step).
+      let node: readonly BlockHeader[] = a.map((h) =>
+        h.number === m ? { ...h, hash: `0x${'ee'.repeat(32)}` as Hex } : h,
+      );
+      await run(index, a.slice(0, 139));
+      const seen: Log[] = [];
+      let failure: unknown;
+      const sub = index
+        .watch({ address }, { receipts: nodeReceipts(() => node) })
+        .subscribe({ next: (l) => seen.push(l), error: (e) => (failure = e) });
+      await settle(() => seen.some((l) => Number(l.blockNumber) === n));
+      await pause(50);
+      node = a;
+      // The next head: the waiting step is fetched again, from block n.
+      await run(index, a.slice(139));
+      const expected = a.filter(passes).map((h) => `${h.number}:${h.hash}`);
+      await settle(() => failure !== undefined || seen.length >= expected.length);
+      expect(failure).toBeUndefined();
+      expect(standing(seen)).toEqual(expected);
+      sub.unsubscribe();
+    });
+
     it('fails with BlockNotFoundError once three more heads came and the block is still missing', async () => {
       const index = await openIndex({ sectionSize: 16, confirmations: 40 });
       const a = makeChain(140, 7);

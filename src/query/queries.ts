@@ -205,10 +205,9 @@ export function logs(
  * of the chain the index holds. The delivered logs of the last `reorgDepth`
  * blocks (default: the index's `confirmations`) are kept for that; a reorg
  * deeper than what is kept fails the watch with ChainError rather than leave
- * logs of replaced blocks standing. A fetch of a tail block
- * that the node no longer has (`BlockNotFoundError`: a reorg the index has not
- * seen yet) is tried again at each new head, up to 3 heads in a row, before it
- * fails the watch.
+ * logs of replaced blocks standing. A fetch of a tail block that the node no
+ * longer has (`BlockNotFoundError`: a reorg the index has not seen yet) is tried
+ * again at each new head, up to 3 heads in a row, before it fails the watch.
  */
 export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions): Observable<Log> {
   return new Observable<Log>((subscriber) => {
@@ -264,7 +263,7 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
                 done = n - 1;
                 kept.forgetBelow(Math.min(n, reachable));
               }
-              if (kept.add(n, log)) subscriber.next(log);
+              if (kept.add(n, log, id)) subscriber.next(log);
             },
             error: (e) => {
               if (id !== stepId) return;
@@ -344,23 +343,28 @@ export function watch(host: QueryHost, filter: LogFilter, options: WatchOptions)
  * cancelled step's blocks are fetched again.
  */
 class DeliveredLogs {
-  private readonly blocks: { number: number; logs: Log[] }[] = [];
+  /** `step`: the catch-up step that first delivered the block's logs. */
+  private readonly blocks: { number: number; step: number; logs: Log[] }[] = [];
   private first = 0;
   /** Blocks below this are no longer kept. */
   private floor = 0;
   /** The highest block whose delivered logs were let go (-1: none). */
   forgottenTop = -1;
 
-  /** Records `log` of block `n` (blocks come in ascending order); false if it was delivered already. */
-  add(n: number, log: Log): boolean {
+  /**
+   * Records `log` of block `n` from catch-up step `step` (blocks come in ascending order);
+   * false if an earlier step delivered it already (a step delivers each log once, so only a
+   * block a cancelled step had started is searched).
+   */
+  add(n: number, log: Log, step: number): boolean {
     let i = this.blocks.length - 1;
     while (i >= this.first && this.blocks[i]!.number > n) i--;
     const entry = i >= this.first ? this.blocks[i]! : undefined;
     if (entry?.number === n) {
-      if (entry.logs.some((l) => sameLog(l, log))) return false;
+      if (entry.step !== step && entry.logs.some((l) => sameLog(l, log))) return false;
       entry.logs.push(log);
     } else if (n >= this.floor) {
-      this.blocks.splice(i + 1, 0, { number: n, logs: [log] });
+      this.blocks.splice(i + 1, 0, { number: n, step, logs: [log] });
     } else {
       this.forgottenTop = Math.max(this.forgottenTop, n);
     }
